@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("doppel " DOPPEL_VERSION); return 0; }

@@ -1,0 +1,93 @@
+// File: index/lsh.hpp
+//
+// Candidate generation: which document pairs are worth verifying exactly.
+// Two indexes, each with a stated guarantee (derivations in docs/algorithms.md):
+//
+// 1. Jaccard LSH over MinHash signatures. b bands of r rows; a pair with Jaccard s
+//    becomes a candidate with probability P(s) = 1 - (1 - s^r)^b. choose_banding()
+//    picks, among all (b, r) with b*r <= num_perm and P(threshold) >= min_probability,
+//    the one with the smallest false-positive area (integral of P over [0, t)).
+//    Band keys are compact 64-bit hashes of the r rows; buckets are found by sorting
+//    (band, key, doc) triples, not by node-based hash maps.
+//
+// 2. Containment index over bottom-k sketches (the k smallest shingle hashes of a
+//    document, i.e. the first k of its sorted shingle set). Every document is both a
+//    query and an indexed item, so a pair (small A, large B) is produced once. Two
+//    documents are candidates when they share at least m(|A|,|B|) bottom-k values,
+//    where m is the largest count such that a pair with containment of A in B at the
+//    threshold shares at least m values with probability >= min_probability (a
+//    hypergeometric lower bound: bottom-k(A u B) restricted to A n B is shared by
+//    both sketches). m is at least 1. This finds an excerpt of 10% of a document
+//    at containment threshold 0.8 with k = 128; see docs/algorithms.md for the limit.
+//
+// Both return pairs (a < b) by document index, sorted and unique, independent of
+// thread count.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "doppel/status.hpp"
+
+namespace doppel::index {
+
+struct CandidatePair {
+  uint32_t a;
+  uint32_t b;
+  friend bool operator==(const CandidatePair&, const CandidatePair&) = default;
+  friend auto operator<=>(const CandidatePair&, const CandidatePair&) = default;
+};
+
+struct Banding {
+  int bands = 0;
+  int rows = 0;
+  double p_at_threshold = 0;  // 1 - (1 - t^r)^b
+};
+
+double banding_probability(double s, int bands, int rows);
+
+// Fails (kInvalidArgument) when no (b, r) reaches min_probability at the threshold.
+Result<Banding> choose_banding(double threshold, int num_perm, double min_probability = 0.99);
+
+// Buckets larger than this do not emit all their pairs: each member is paired with
+// the bucket's first member and with its next `window` members in document order,
+// which keeps a cluster connected without quadratic work.
+struct BucketLimits {
+  uint32_t max_full_bucket = 256;
+  uint32_t window = 16;
+  // Containment index: a bottom-k value shared by more documents than this is too
+  // common to count as evidence (typically boilerplate) and is ignored.
+  uint32_t max_posting = 1000;
+};
+
+// `signatures` is row-major: num_docs rows of num_perm uint32 values. Documents whose
+// first value is sketch::kEmpty (no shingles) never become candidates.
+std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatures,
+                                              uint32_t num_docs, int num_perm,
+                                              const Banding& banding,
+                                              const BucketLimits& limits = {});
+
+struct ContainmentParams {
+  double threshold = 0.8;
+  int k = 128;
+  double min_probability = 0.99;
+};
+
+// Smallest number of shared bottom-k values required for a pair with set sizes
+// `small` <= `large`, per the rule above (always >= 1).
+uint32_t min_shared_values(uint32_t small, uint32_t large, const ContainmentParams& params);
+
+// Probability that a pair with these sizes and containment exactly at the threshold
+// shares at least one bottom-k value (the recall guarantee for that size ratio).
+double containment_detection_probability(uint32_t small, uint32_t large,
+                                         const ContainmentParams& params);
+
+// bottoms[i]: the first min(k, |S_i|) values of document i's sorted shingle set;
+// set_sizes[i] = |S_i|. Returns pairs (a < b by index) passing min_shared_values.
+std::vector<CandidatePair> containment_candidates(std::span<const std::span<const uint64_t>> bottoms,
+                                                  std::span<const uint32_t> set_sizes,
+                                                  const ContainmentParams& params,
+                                                  const BucketLimits& limits = {});
+
+}  // namespace doppel::index
