@@ -17,10 +17,12 @@
 //    so punctuation variants of one word compare equal. Characters of scripts
 //    written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar,
 //    Tibetan) are each a token of their own, so a Chinese sentence yields one token
-//    per character and word n-grams over it are character n-grams.
+//    per character and word n-grams over it are character n-grams. (Combining
+//    marks stay with the character before them; decimal digits of these scripts
+//    still form numbers; the code point ranges are listed in tokenize.cpp.)
 //    Hangul is written with spaces and is tokenised as words.
-//  - kChar: each word character (as above) is a token, and a single token for
-//    ' ' stands between words; punctuation is dropped.
+//  - kChar: each word character (as above, with its combining marks) is a token,
+//    and a single token for ' ' stands between words; punctuation is dropped.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +42,8 @@ struct NormalizedText {
   std::vector<uint32_t> original_offset;
 };
 
-// Normalises `original` (valid UTF-8) into `out` (cleared first).
+// Normalises `original` (valid UTF-8; stray invalid bytes become U+FFFD) into
+// `out` (cleared first). Offsets are 32-bit, so inputs must be under 4 GiB.
 void normalize(std::string_view original, NormalizedText& out, bool with_offsets = false);
 
 enum class TokenMode { kWord, kChar };

@@ -19,7 +19,9 @@
 
 namespace doppel::text {
 
-// Shingle hashes in token order (duplicates kept), for alignment.
+// Shingle hashes in token order (duplicates kept), for alignment. n must be >= 1
+// (n < 1 yields no shingles). With m < n tokens the single shingle is the
+// combination of all m tokens, tagged with length m.
 void shingle_sequence(std::span<const Token> tokens, int n, std::vector<uint64_t>& out);
 
 // Sorted, de-duplicated shingle hashes: the document's shingle set.

@@ -1,0 +1,550 @@
+// File: text/normalize.cpp
+//
+// NFKC + full case folding, computed one cluster at a time so that no heap
+// allocation happens per character and every output byte knows which input
+// character produced it.
+//
+// A cluster starts at a code point whose decomposition begins with a starter that
+// cannot compose with anything before it; every following code point that is a
+// non-starter, or a starter that may compose backwards (Hangul V/T jamo, some
+// Indic vowel signs), joins it. Canonical reordering never crosses a starter and
+// composition cannot reach past a starter that does not compose backwards, so
+// normalising cluster by cluster gives exactly what whole-string NFKC would; the
+// test compares against a whole-string reference to keep that claim honest.
+//
+// Whitespace, controls and format characters are handled before decomposition:
+// they are never part of a cluster. Dropping a zero-width character therefore
+// lets a following combining mark attach to the preceding letter, the same thing
+// a second pass would do; that is what keeps normalize() idempotent.
+
+#include "text/normalize.hpp"
+
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "text/text_internal.hpp"
+
+namespace doppel::text {
+namespace {
+
+constexpr auto kDecomposeOptions = static_cast<utf8proc_option_t>(
+    UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STABLE);
+constexpr auto kComposeOptions = static_cast<utf8proc_option_t>(UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+constexpr auto kReferenceOptions = static_cast<utf8proc_option_t>(
+    UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STABLE);
+
+// The longest NFKC + casefold expansion of one code point is 18 (U+FDFA); the
+// stack buffer leaves room for future Unicode versions before the heap is used.
+constexpr utf8proc_ssize_t kDecomposeStack = 32;
+
+// What an ASCII byte becomes. kDrop and kSpace are below every printable byte so
+// that the hot loop can test "printable" with a single comparison.
+constexpr uint8_t kDrop = 0;
+constexpr uint8_t kSpace = ' ';
+
+constexpr std::array<uint8_t, 128> make_ascii_map() {
+  std::array<uint8_t, 128> map{};
+  for (int b = 0; b < 128; ++b) {
+    if (b >= 'A' && b <= 'Z') {
+      map[b] = static_cast<uint8_t>(b + ('a' - 'A'));
+    } else if ((b >= 0x09 && b <= 0x0D) || b == ' ') {
+      map[b] = kSpace;
+    } else if (b < 0x20 || b == 0x7F) {
+      map[b] = kDrop;
+    } else {
+      map[b] = static_cast<uint8_t>(b);
+    }
+  }
+  return map;
+}
+constexpr std::array<uint8_t, 128> kAsciiMap = make_ascii_map();
+
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+
+// Controls that Unicode counts as White_Space (everything else in Cc is dropped).
+bool is_whitespace_control(int32_t cp) { return (cp >= 0x09 && cp <= 0x0D) || cp == 0x85; }
+
+bool is_separator(utf8proc_propval_t category) {
+  return category == UTF8PROC_CATEGORY_ZS || category == UTF8PROC_CATEGORY_ZL ||
+         category == UTF8PROC_CATEGORY_ZP;
+}
+
+// Invalid bytes should have been repaired by the io layer; if one slips through
+// it becomes U+FFFD rather than undefined behaviour.
+size_t decode(const uint8_t* p, size_t avail, int32_t& cp) {
+  utf8proc_int32_t value = 0;
+  const utf8proc_ssize_t len = utf8proc_iterate(p, static_cast<utf8proc_ssize_t>(avail), &value);
+  if (len <= 0) {
+    cp = 0xFFFD;
+    return 1;
+  }
+  cp = value;
+  return static_cast<size_t>(len);
+}
+
+bool ascii_fast_eligible(const uint8_t* src, size_t i, size_t n) {
+  // An ASCII byte followed by a non-ASCII byte may be the base of a combining
+  // sequence ("e" + U+0301), so it must go through the cluster path. So must
+  // one followed by a dropped control: "e\x01\u0301" is "é" once the control
+  // is gone, and the cluster path looks through dropped characters.
+  return src[i] < 0x80 &&
+         (i + 1 == n || (src[i + 1] < 0x80 && kAsciiMap[src[i + 1]] != kDrop));
+}
+
+// Whether any of the eight bytes is non-ASCII or a control (exact when all are
+// ASCII; a false alarm only costs a trip through the byte-at-a-time check).
+bool has_non_ascii_or_control(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighBits;
+  const uint64_t is_delete = (w + kOnes) & kHighBits;  // 0x7F + 1 is the only ASCII carry into bit 7
+  return ((w & kHighBits) | below_space | is_delete) != 0;
+}
+
+// The growing output: text plus, when asked for, one origin per byte. Capacity is
+// managed in bulk so that the ASCII loop writes without bounds checks.
+template <bool kOffsets>
+class Output {
+ public:
+  Output(NormalizedText& out, size_t input_size) : out_(out) {
+    out_.text.clear();
+    out_.original_offset.clear();
+    grow(input_size + 1);
+  }
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+
+  void reserve_more(size_t extra) {
+    if (cap_ - len_ < extra) grow(len_ + extra);
+  }
+
+  // Starts (or extends) a whitespace run; leading whitespace is never emitted.
+  void space(uint32_t origin) {
+    if (len_ != 0 && !pending_) {
+      pending_ = true;
+      pending_origin_ = origin;
+    }
+  }
+
+  // One composed code point of a cluster; the caller reserved room for it.
+  void put_code_point(int32_t cp, uint32_t origin) {
+    if (cp >= 0x80) {
+      const int32_t mapped = internal::map_punctuation(cp);
+      if (mapped >= 0x80) {
+        put_pending_space();
+        auto* dst = reinterpret_cast<utf8proc_uint8_t*>(data_ + len_);
+        const auto bytes = static_cast<size_t>(utf8proc_encode_char(mapped, dst));
+        if constexpr (kOffsets) std::fill(offsets_ + len_, offsets_ + len_ + bytes, origin);
+        len_ += bytes;
+        return;
+      }
+      cp = mapped;
+    }
+    const uint8_t m = kAsciiMap[static_cast<size_t>(cp)];
+    if (m > kSpace) {
+      put_pending_space();
+      put_byte(m, origin);
+    } else if (m == kSpace) {
+      space(origin);
+    }
+  }
+
+  // Consumes the ASCII bytes from i on that need no utf8proc; returns where it stopped.
+  size_t ascii_run(const uint8_t* src, size_t i, size_t n) {
+    reserve_more(n - i + 1);  // ASCII output never exceeds its input, plus one space
+    char* const begin = data_;
+    char* w = data_ + len_;
+    uint32_t* ow = kOffsets ? offsets_ + len_ : nullptr;
+    bool pending = pending_;
+    uint32_t pending_origin = pending_origin_;
+    auto step = [&](size_t k) {
+      const uint8_t m = kAsciiMap[src[k]];
+      if (m > kSpace) {
+        if (pending) {
+          *w++ = ' ';
+          if constexpr (kOffsets) *ow++ = pending_origin;
+          pending = false;
+        }
+        *w++ = static_cast<char>(m);
+        if constexpr (kOffsets) *ow++ = static_cast<uint32_t>(k);
+      } else if (m == kSpace && !pending && w != begin) {
+        pending = true;
+        pending_origin = static_cast<uint32_t>(k);
+      }
+    };
+    for (;;) {
+      // Bytes i..i+7 are eligible when they are ASCII and i+1..i+8 are ASCII
+      // and not controls (whitespace controls are rejected too; they are
+      // rare enough to take the single-byte check below).
+      while (i + 9 <= n) {
+        uint64_t a = 0;
+        uint64_t b = 0;
+        std::memcpy(&a, src + i, 8);
+        std::memcpy(&b, src + i + 1, 8);
+        if (((a & kHighBits) != 0) || has_non_ascii_or_control(b)) break;
+        for (size_t k = 0; k < 8; ++k) step(i + k);
+        i += 8;
+      }
+      if (i >= n || !ascii_fast_eligible(src, i, n)) break;
+      step(i);
+      ++i;
+    }
+    len_ = static_cast<size_t>(w - data_);
+    pending_ = pending;
+    pending_origin_ = pending_origin;
+    return i;
+  }
+
+  void finish(size_t original_size) {
+    out_.text.resize(len_);
+    if constexpr (kOffsets) {
+      out_.original_offset.resize(len_ + 1);
+      out_.original_offset[len_] = static_cast<uint32_t>(original_size);
+    }
+  }
+
+ private:
+  void put_byte(uint8_t b, uint32_t origin) {
+    data_[len_] = static_cast<char>(b);
+    if constexpr (kOffsets) offsets_[len_] = origin;
+    ++len_;
+  }
+
+  void put_pending_space() {
+    if (pending_) {
+      put_byte(' ', pending_origin_);
+      pending_ = false;
+    }
+  }
+
+  void grow(size_t need) {
+    cap_ = std::max(need, cap_ * 2);
+    out_.text.resize(cap_);
+    data_ = out_.text.data();
+    if constexpr (kOffsets) {
+      out_.original_offset.resize(cap_ + 1);
+      offsets_ = out_.original_offset.data();
+    }
+  }
+
+  NormalizedText& out_;
+  char* data_ = nullptr;
+  uint32_t* offsets_ = nullptr;
+  size_t len_ = 0;
+  size_t cap_ = 0;
+  bool pending_ = false;
+  uint32_t pending_origin_ = 0;
+};
+
+// Collects the decomposed code points of one cluster and emits them composed.
+template <bool kOffsets>
+class Clusterer {
+ public:
+  explicit Clusterer(Output<kOffsets>& out) : out_(out) {}
+  Clusterer(const Clusterer&) = delete;
+  Clusterer& operator=(const Clusterer&) = delete;
+
+  void add(int32_t cp, uint32_t origin) {
+    const utf8proc_property_t* prop = utf8proc_get_property(cp);
+    switch (prop->category) {
+      case UTF8PROC_CATEGORY_CC:
+        if (is_whitespace_control(cp)) {
+          flush();
+          out_.space(origin);
+        }
+        return;
+      case UTF8PROC_CATEGORY_CF:
+        return;
+      case UTF8PROC_CATEGORY_ZS:
+      case UTF8PROC_CATEGORY_ZL:
+      case UTF8PROC_CATEGORY_ZP:
+        flush();
+        out_.space(origin);
+        return;
+      default:
+        break;
+    }
+    const int32_t mapped = internal::map_punctuation(cp);
+    if (mapped != cp) {
+      cp = mapped;
+      prop = utf8proc_get_property(cp);
+    }
+
+    utf8proc_int32_t stack[kDecomposeStack];
+    const utf8proc_int32_t* d = stack;
+    int boundclass = 0;  // only read with UTF8PROC_CHARBOUND
+    utf8proc_ssize_t count =
+        utf8proc_decompose_char(cp, stack, kDecomposeStack, kDecomposeOptions, &boundclass);
+    if (count > kDecomposeStack) {
+      spill_.resize(static_cast<size_t>(count));
+      count = utf8proc_decompose_char(cp, spill_.data(), count, kDecomposeOptions, &boundclass);
+      d = spill_.data();
+    }
+    if (count <= 0) return;  // only for invalid code points, which decode() never yields
+
+    const auto ccc_of = [&](int32_t c) {
+      return static_cast<uint8_t>(c == cp ? prop->combining_class
+                                          : utf8proc_get_property(c)->combining_class);
+    };
+    const uint8_t first_ccc = ccc_of(d[0]);
+    if (first_ccc == 0 && !internal::is_backward_combining(d[0])) {
+      flush();
+      origin_ = origin;
+    } else if (len_ == 0) {
+      origin_ = origin;  // a mark with nothing before it opens its own cluster
+    }
+    append(d[0], first_ccc);
+    for (utf8proc_ssize_t k = 1; k < count; ++k) append(d[k], ccc_of(d[k]));
+  }
+
+  void flush() {
+    if (len_ == 0) return;
+    auto len = static_cast<utf8proc_ssize_t>(len_);
+    if (len > 1) {
+      reorder();
+      const utf8proc_ssize_t composed = utf8proc_normalize_utf32(cps_, len, kComposeOptions);
+      if (composed > 0) len = composed;
+    }
+    out_.reserve_more(static_cast<size_t>(len) * 4 + 1);
+    for (utf8proc_ssize_t k = 0; k < len; ++k) out_.put_code_point(cps_[k], origin_);
+    len_ = 0;
+  }
+
+ private:
+  static constexpr size_t kInline = 128;
+  static constexpr size_t kInsertionSortMax = 32;
+
+  void append(int32_t cp, uint8_t ccc) {
+    if (len_ == cap_) grow();
+    cps_[len_] = cp;
+    ccc_[len_] = ccc;
+    ++len_;
+  }
+
+  // Only clusters with over a hundred combining marks get here.
+  void grow() {
+    if (cps_ == inline_cps_) {
+      heap_cps_.assign(inline_cps_, inline_cps_ + len_);
+      heap_ccc_.assign(inline_ccc_, inline_ccc_ + len_);
+    }
+    cap_ *= 2;
+    heap_cps_.resize(cap_);
+    heap_ccc_.resize(cap_);
+    cps_ = heap_cps_.data();
+    ccc_ = heap_ccc_.data();
+  }
+
+  // Canonical ordering: each run of non-starters stably sorted by combining class.
+  void reorder() {
+    size_t k = 0;
+    while (k < len_) {
+      if (ccc_[k] == 0) {
+        ++k;
+        continue;
+      }
+      const size_t begin = k;
+      while (k < len_ && ccc_[k] != 0) ++k;
+      if (k - begin > 1) sort_run(begin, k);
+    }
+  }
+
+  void sort_run(size_t begin, size_t end) {
+    if (end - begin <= kInsertionSortMax) {
+      for (size_t a = begin + 1; a < end; ++a) {
+        const int32_t cp = cps_[a];
+        const uint8_t ccc = ccc_[a];
+        size_t b = a;
+        for (; b > begin && ccc_[b - 1] > ccc; --b) {
+          cps_[b] = cps_[b - 1];
+          ccc_[b] = ccc_[b - 1];
+        }
+        cps_[b] = cp;
+        ccc_[b] = ccc;
+      }
+      return;
+    }
+    std::vector<std::pair<uint8_t, int32_t>> run;
+    run.reserve(end - begin);
+    for (size_t a = begin; a < end; ++a) run.emplace_back(ccc_[a], cps_[a]);
+    std::stable_sort(run.begin(), run.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (size_t a = begin; a < end; ++a) {
+      ccc_[a] = run[a - begin].first;
+      cps_[a] = run[a - begin].second;
+    }
+  }
+
+  Output<kOffsets>& out_;
+  utf8proc_int32_t inline_cps_[kInline];
+  uint8_t inline_ccc_[kInline];
+  std::vector<utf8proc_int32_t> heap_cps_;
+  std::vector<uint8_t> heap_ccc_;
+  std::vector<utf8proc_int32_t> spill_;
+  utf8proc_int32_t* cps_ = inline_cps_;
+  uint8_t* ccc_ = inline_ccc_;
+  size_t len_ = 0;
+  size_t cap_ = kInline;
+  uint32_t origin_ = 0;
+};
+
+template <bool kOffsets, bool kAsciiFast>
+void normalize_impl(std::string_view original, NormalizedText& result) {
+  const auto* src = reinterpret_cast<const uint8_t*>(original.data());
+  const size_t n = original.size();
+  Output<kOffsets> out(result, n);
+  Clusterer<kOffsets> clusters(out);
+  size_t i = 0;
+  while (i < n) {
+    if constexpr (kAsciiFast) {
+      i = out.ascii_run(src, i, n);
+      if (i >= n) break;
+    }
+    do {
+      int32_t cp = 0;
+      const size_t len = decode(src + i, n - i, cp);
+      clusters.add(cp, static_cast<uint32_t>(i));
+      i += len;
+    } while (i < n && !(kAsciiFast && ascii_fast_eligible(src, i, n)));
+    clusters.flush();
+  }
+  clusters.flush();
+  out.finish(n);
+}
+
+void append_utf8(std::string& s, int32_t cp) {
+  utf8proc_uint8_t buf[4];
+  const utf8proc_ssize_t len = utf8proc_encode_char(cp, buf);
+  s.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(len));
+}
+
+}  // namespace
+
+void normalize(std::string_view original, NormalizedText& out, bool with_offsets) {
+  if (with_offsets) {
+    normalize_impl<true, true>(original, out);
+  } else {
+    normalize_impl<false, true>(original, out);
+  }
+}
+
+namespace internal {
+
+int32_t map_punctuation(int32_t cp) {
+  switch (cp) {
+    case 0x02BC:  // modifier letter apostrophe
+    case 0x2018:
+    case 0x2019:
+    case 0x201A:
+    case 0x201B:
+    case 0x2032:  // prime
+    case 0x2035:  // reversed prime
+    case 0x2039:  // single angle quotation marks
+    case 0x203A:
+    case 0xFF07:  // fullwidth apostrophe
+      return '\'';
+    case 0x00AB:
+    case 0x00BB:
+    case 0x201C:
+    case 0x201D:
+    case 0x201E:
+    case 0x201F:
+    case 0x2033:  // double prime
+    case 0x2036:  // reversed double prime
+    case 0x301D:  // CJK double prime quotation marks
+    case 0x301E:
+    case 0x301F:
+    case 0xFF02:  // fullwidth quotation mark
+      return '"';
+    case 0x2010:
+    case 0x2011:
+    case 0x2012:
+    case 0x2013:
+    case 0x2014:
+    case 0x2015:
+    case 0x2212:  // minus sign
+    case 0x2E3A:  // two- and three-em dash
+    case 0x2E3B:
+    case 0xFE31:  // vertical em and en dash
+    case 0xFE32:
+    case 0xFE58:  // small em dash
+    case 0xFE63:  // small hyphen-minus
+    case 0xFF0D:  // fullwidth hyphen-minus
+      return '-';
+    default:
+      return cp;
+  }
+}
+
+bool is_backward_combining(int32_t cp) {
+  // Second halves of canonical compositions whose combining class is 0; the unit
+  // test re-derives this list from utf8proc's data, so an upgrade that adds one
+  // fails loudly instead of silently breaking idempotence.
+  static constexpr int32_t kSecondHalves[] = {
+      0x09BE,  0x09D7,  0x0B3E,  0x0B56,  0x0B57,  0x0BBE,  0x0BD7,  0x0CC2,
+      0x0CD5,  0x0CD6,  0x0D3E,  0x0D57,  0x0DCF,  0x0DDF,  0x0FB5,  0x0FB7,
+      0x102E,  0x1B35,  0x11127, 0x1133E, 0x11357, 0x114B0, 0x114BA, 0x114BD,
+      0x115AF, 0x11930};
+  if (cp < 0x09BE) return false;
+  if ((cp >= 0x1161 && cp <= 0x1175) || (cp >= 0x11A8 && cp <= 0x11C2)) return true;  // Hangul V, T
+  if (cp > 0x1B35 && cp < 0x11127) return false;
+  return std::find(std::begin(kSecondHalves), std::end(kSecondHalves), cp) !=
+         std::end(kSecondHalves);
+}
+
+void normalize_without_ascii_fast_path(std::string_view original, NormalizedText& out,
+                                       bool with_offsets) {
+  if (with_offsets) {
+    normalize_impl<true, false>(original, out);
+  } else {
+    normalize_impl<false, false>(original, out);
+  }
+}
+
+std::string normalize_reference(std::string_view original) {
+  const auto* src = reinterpret_cast<const uint8_t*>(original.data());
+  std::string filtered;
+  for (size_t i = 0; i < original.size();) {
+    int32_t cp = 0;
+    i += decode(src + i, original.size() - i, cp);
+    const utf8proc_category_t category = utf8proc_category(cp);
+    if (category == UTF8PROC_CATEGORY_CC) {
+      if (is_whitespace_control(cp)) filtered += ' ';
+    } else if (is_separator(category)) {
+      filtered += ' ';
+    } else if (category != UTF8PROC_CATEGORY_CF) {
+      append_utf8(filtered, map_punctuation(cp));
+    }
+  }
+
+  utf8proc_uint8_t* mapped = nullptr;
+  const utf8proc_ssize_t mapped_len =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(filtered.data()),
+                   static_cast<utf8proc_ssize_t>(filtered.size()), &mapped, kReferenceOptions);
+  std::string result;
+  if (mapped_len < 0) return result;
+  bool pending_space = false;
+  for (utf8proc_ssize_t i = 0; i < mapped_len;) {
+    int32_t cp = 0;
+    i += static_cast<utf8proc_ssize_t>(decode(mapped + i, static_cast<size_t>(mapped_len - i), cp));
+    cp = map_punctuation(cp);
+    const utf8proc_category_t category = utf8proc_category(cp);
+    if (is_separator(category) || is_whitespace_control(cp)) {
+      pending_space = pending_space || !result.empty();
+      continue;
+    }
+    if (category == UTF8PROC_CATEGORY_CC || category == UTF8PROC_CATEGORY_CF) continue;
+    if (pending_space) result += ' ';
+    pending_space = false;
+    append_utf8(result, cp);
+  }
+  std::free(mapped);
+  return result;
+}
+
+}  // namespace internal
+}  // namespace doppel::text

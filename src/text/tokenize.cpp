@@ -1,0 +1,288 @@
+// File: text/tokenize.cpp
+//
+// Word and character tokenisation of normalised text. One scanner drives both
+// tokenize() (hashes) and token_strings() (strings) so that the two can never
+// disagree about where tokens are.
+
+#include <utf8proc.h>
+
+#include <array>
+#include <cstddef>
+#include <string>
+
+#include "text/normalize.hpp"
+#include "text/text_internal.hpp"
+
+// Tokens are short; the inlined XXH3 avoids a library call per token.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace doppel::text {
+namespace {
+
+enum class CharClass : uint8_t {
+  kOther,     // separates tokens
+  kWord,      // letter, digit or connector punctuation of a spaced script
+  kMark,      // combining mark: continues whatever precedes it
+  kUnspaced,  // letter of a script written without spaces: a token by itself
+  kJoiner,    // ' or . : dropped when it sits between two word characters
+};
+
+constexpr std::array<CharClass, 128> make_ascii_classes() {
+  std::array<CharClass, 128> classes{};
+  for (int b = 0; b < 128; ++b) {
+    const bool word = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+                      b == '_';  // '_' is Pc, the only ASCII connector punctuation
+    if (word) {
+      classes[b] = CharClass::kWord;
+    } else if (b == '\'' || b == '.') {
+      classes[b] = CharClass::kJoiner;
+    } else {
+      classes[b] = CharClass::kOther;
+    }
+  }
+  return classes;
+}
+constexpr std::array<CharClass, 128> kAsciiClasses = make_ascii_classes();
+
+CharClass classify(int32_t cp) {
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+    case UTF8PROC_CATEGORY_PC:
+      return internal::is_unspaced_script(cp) ? CharClass::kUnspaced : CharClass::kWord;
+    case UTF8PROC_CATEGORY_ND:
+      // Thai, Lao, Tibetan, Myanmar and Khmer digits still form numbers.
+      return CharClass::kWord;
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+      return CharClass::kMark;
+    default:
+      return CharClass::kOther;
+  }
+}
+
+struct Decoded {
+  size_t len;
+  CharClass cls;
+};
+
+inline Decoded next_char(const uint8_t* p, size_t avail) {
+  if (*p < 0x80) return {1, kAsciiClasses[*p]};
+  utf8proc_int32_t cp = 0;
+  const utf8proc_ssize_t len = utf8proc_iterate(p, static_cast<utf8proc_ssize_t>(avail), &cp);
+  if (len <= 0) return {1, CharClass::kOther};  // a stray byte separates, never crashes
+  return {static_cast<size_t>(len), classify(cp)};
+}
+
+inline bool is_word(CharClass c) {
+  return c == CharClass::kWord || c == CharClass::kMark || c == CharClass::kUnspaced;
+}
+
+// Word mode. A spaced-script run continues through letters, marks and joiners
+// that have a run character on both sides; unspaced characters take their
+// trailing marks and stand alone.
+template <typename Sink>
+void scan_words(std::string_view text, Sink& sink) {
+  const auto* src = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    const Decoded c = next_char(src + i, n - i);
+    if (c.cls == CharClass::kOther || c.cls == CharClass::kJoiner) {
+      i += c.len;
+      continue;
+    }
+    const size_t begin = i;
+    i += c.len;
+    if (c.cls == CharClass::kUnspaced) {
+      while (i < n) {
+        const Decoded m = next_char(src + i, n - i);
+        if (m.cls != CharClass::kMark) break;
+        i += m.len;
+      }
+      sink.word(begin, i, false);
+      continue;
+    }
+    bool dropped = false;
+    while (i < n) {
+      // Most of the text is ASCII letters: skip them without decoding.
+      while (i < n && src[i] < 0x80 && kAsciiClasses[src[i]] == CharClass::kWord) ++i;
+      if (i >= n) break;
+      const Decoded d = next_char(src + i, n - i);
+      if (d.cls == CharClass::kWord || d.cls == CharClass::kMark) {
+        i += d.len;
+        continue;
+      }
+      if (d.cls == CharClass::kJoiner && i + 1 < n) {
+        const Decoded after = next_char(src + i + 1, n - i - 1);
+        if (after.cls == CharClass::kWord || after.cls == CharClass::kMark) {
+          dropped = true;
+          i += 1 + after.len;
+          continue;
+        }
+      }
+      break;
+    }
+    sink.word(begin, i, dropped);
+  }
+}
+
+// Character mode: one token per word character (with its trailing marks) and a
+// space token wherever words are separated by anything else.
+template <typename Sink>
+void scan_chars(std::string_view text, Sink& sink) {
+  const auto* src = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t n = text.size();
+  bool have_token = false;
+  bool in_gap = false;
+  size_t gap_begin = 0;
+  size_t i = 0;
+  while (i < n) {
+    const Decoded c = next_char(src + i, n - i);
+    if (is_word(c.cls)) {
+      if (in_gap && have_token) sink.space(gap_begin, i);
+      in_gap = false;
+      const size_t begin = i;
+      i += c.len;
+      while (i < n) {
+        const Decoded m = next_char(src + i, n - i);
+        if (m.cls != CharClass::kMark) break;
+        i += m.len;
+      }
+      sink.word(begin, i, false);
+      have_token = true;
+      continue;
+    }
+    if (c.cls == CharClass::kJoiner && have_token && !in_gap && i + 1 < n &&
+        is_word(next_char(src + i + 1, n - i - 1).cls)) {
+      ++i;  // "lee's" stays l e e s, as in word mode
+      continue;
+    }
+    if (!in_gap) {
+      in_gap = true;
+      gap_begin = i;
+    }
+    i += c.len;
+  }
+}
+
+template <typename Sink>
+void scan(std::string_view text, TokenMode mode, Sink& sink) {
+  if (mode == TokenMode::kWord) {
+    scan_words(text, sink);
+  } else {
+    scan_chars(text, sink);
+  }
+}
+
+uint64_t hash_bytes(const char* p, size_t len) { return XXH3_64bits_withSeed(p, len, kTokenSeed); }
+
+// Copies a token span without its dropped joiners. Inside a word-mode span every
+// ' and . is a dropped joiner (a kept one would have ended the token), and
+// neither byte can occur inside a multi-byte UTF-8 sequence.
+void strip_joiners(std::string_view span, std::string& out) {
+  out.clear();
+  for (const char ch : span) {
+    if (ch != '\'' && ch != '.') out += ch;
+  }
+}
+
+class HashSink {
+ public:
+  HashSink(std::string_view text, std::vector<Token>& out)
+      : text_(text), out_(out), space_hash_(hash_bytes(" ", 1)) {}
+
+  void word(size_t begin, size_t end, bool dropped) {
+    uint64_t h = 0;
+    if (dropped) {
+      strip_joiners(text_.substr(begin, end - begin), scratch_);
+      h = hash_bytes(scratch_.data(), scratch_.size());
+    } else {
+      h = hash_bytes(text_.data() + begin, end - begin);
+    }
+    out_.push_back(Token{h, static_cast<uint32_t>(begin), static_cast<uint32_t>(end)});
+  }
+
+  void space(size_t begin, size_t end) {
+    out_.push_back(Token{space_hash_, static_cast<uint32_t>(begin), static_cast<uint32_t>(end)});
+  }
+
+ private:
+  std::string_view text_;
+  std::vector<Token>& out_;
+  uint64_t space_hash_;
+  std::string scratch_;  // reused for every token with a dropped joiner
+};
+
+class StringSink {
+ public:
+  StringSink(std::string_view text, std::vector<std::string>& out) : text_(text), out_(out) {}
+
+  void word(size_t begin, size_t end, bool dropped) {
+    std::string s;
+    if (dropped) {
+      strip_joiners(text_.substr(begin, end - begin), s);
+    } else {
+      s.assign(text_.substr(begin, end - begin));
+    }
+    out_.push_back(std::move(s));
+  }
+
+  void space(size_t /*begin*/, size_t /*end*/) { out_.emplace_back(" "); }
+
+ private:
+  std::string_view text_;
+  std::vector<std::string>& out_;
+};
+
+}  // namespace
+
+void tokenize(std::string_view text, TokenMode mode, std::vector<Token>& out) {
+  out.clear();
+  HashSink sink(text, out);
+  scan(text, mode, sink);
+}
+
+std::vector<std::string> token_strings(std::string_view text, TokenMode mode) {
+  std::vector<std::string> out;
+  StringSink sink(text, out);
+  scan(text, mode, sink);
+  return out;
+}
+
+namespace internal {
+
+bool is_unspaced_script(int32_t cp) {
+  // Block ranges (Unicode 15), checked in ascending order.
+  if (cp < 0x0E00) return false;
+  if (cp <= 0x0FFF) return true;                    // Thai, Lao, Tibetan
+  if (cp <= 0x109F) return cp >= 0x1000;            // Myanmar
+  if (cp < 0x1780) return false;
+  if (cp <= 0x17FF) return true;                    // Khmer
+  if (cp >= 0x19E0 && cp <= 0x19FF) return true;    // Khmer Symbols
+  if (cp < 0x2E80) return false;
+  if (cp <= 0x2FDF) return true;                    // CJK Radicals Supplement, Kangxi Radicals
+  if (cp >= 0x3005 && cp <= 0x3007) return true;    // iteration mark, closing mark, ideographic zero
+  if (cp >= 0x3021 && cp <= 0x3029) return true;    // Hangzhou numerals
+  if (cp >= 0x3038 && cp <= 0x303B) return true;    // more Hangzhou numerals, vertical iteration mark
+  if (cp >= 0x3040 && cp <= 0x30FF) return true;    // Hiragana, Katakana
+  if (cp >= 0x31F0 && cp <= 0x31FF) return true;    // Katakana Phonetic Extensions
+  if (cp >= 0x3400 && cp <= 0x4DBF) return true;    // CJK Extension A
+  if (cp >= 0x4E00 && cp <= 0x9FFF) return true;    // CJK Unified Ideographs
+  if (cp >= 0xA9E0 && cp <= 0xA9FF) return true;    // Myanmar Extended-B
+  if (cp >= 0xAA60 && cp <= 0xAA7F) return true;    // Myanmar Extended-A
+  if (cp >= 0xF900 && cp <= 0xFAFF) return true;    // CJK Compatibility Ideographs
+  if (cp >= 0xFF66 && cp <= 0xFF9F) return true;    // halfwidth Katakana
+  if (cp >= 0x1AFF0 && cp <= 0x1B16F) return true;  // Kana Extended-B, Supplement, Extended-A, Small Kana
+  return cp >= 0x20000 && cp <= 0x3FFFF;            // planes 2 and 3: CJK Extensions B-H, compatibility supplement
+}
+
+}  // namespace internal
+}  // namespace doppel::text

@@ -1,0 +1,495 @@
+// File: tests/unit/text_test.cpp
+// Unit tests for the text module: normalisation (exact outputs, idempotence,
+// agreement with a whole-string utf8proc reference, offsets), tokenisation in
+// word and character mode, and rolling shingle hashes.
+#include <gtest/gtest.h>
+#include <utf8proc.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "test_support.hpp"
+#include "text/normalize.hpp"
+#include "text/shingle.hpp"
+#include "text/text_internal.hpp"
+
+namespace doppel::text {
+namespace {
+
+// ---- helpers ---------------------------------------------------------------
+
+std::string norm(std::string_view s) {
+  NormalizedText out;
+  normalize(s, out);
+  return out.text;
+}
+
+std::string utf8(int32_t cp) {
+  utf8proc_uint8_t buf[4];
+  const auto len = utf8proc_encode_char(cp, buf);
+  return std::string(reinterpret_cast<const char*>(buf), static_cast<size_t>(len));
+}
+
+// A small deterministic generator (splitmix64) so the property tests draw the
+// same strings on every platform and standard library.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint64_t below(uint64_t n) { return next() % n; }
+
+ private:
+  uint64_t state_;
+};
+
+struct Range {
+  int32_t lo;
+  int32_t hi;
+};
+
+// Pools of code points that stress normalisation: compositions across
+// clusters, compatibility expansions, case folding oddities, whitespace and
+// controls, scripts with and without spaces.
+const std::vector<std::vector<Range>>& pools() {
+  static const std::vector<std::vector<Range>> kPools = {
+      {{0x20, 0x7E}, {0x09, 0x0D}, {0x01, 0x08}, {0x7F, 0x7F}},          // ASCII
+      {{'a', 'z'}, {'A', 'Z'}, {' ', ' '}, {'\'', '\''}, {'.', '.'}},    // more ASCII words
+      {{0xA0, 0xFF}},                                                      // Latin-1
+      {{0x0300, 0x036F}, {0x0345, 0x0345}, {0x3099, 0x309A}, {0x0327, 0x0328}},  // combining
+      {{0x4E00, 0x9FFF}, {0x3400, 0x4DBF}, {0xF900, 0xFAFF}, {0x2F00, 0x2FD5}, {0x3000, 0x303F}},
+      {{0xAC00, 0xD7A3}, {0x1100, 0x1112}, {0x1161, 0x1175}, {0x11A7, 0x11C2}, {0x3131, 0x318E}},
+      {{0x0E01, 0x0E5B}},                                                  // Thai
+      {{0x1F600, 0x1F64F}, {0x1F3FB, 0x1F3FF}, {0x200D, 0x200D}, {0xFE0F, 0xFE0F},
+       {0x1F1E6, 0x1F1FF}},                                                // emoji
+      {{0xFF01, 0xFF5E}, {0xFF61, 0xFF9F}, {0xFFE0, 0xFFEE}},              // full/halfwidth
+      {{0xFB00, 0xFB06}, {0xFDFA, 0xFDFB}, {0x3300, 0x33FF}, {0x2460, 0x24FF}, {0x1D400, 0x1D4FF}},
+      {{0x2000, 0x206F}, {0x2212, 0x2212}, {0xFEFF, 0xFEFF}, {0x85, 0x85}, {0xFFFD, 0xFFFD},
+       {0x2E3A, 0x2E3B}, {0xFE58, 0xFE63}},                                // punctuation, spaces
+      {{0x0370, 0x03FF}, {0x1F00, 0x1FFF}},                                // Greek incl. polytonic
+      {{0x0B3E, 0x0B57}, {0x0BBE, 0x0BD7}, {0x0D3E, 0x0D57}, {0x0DCF, 0x0DDF}, {0x1025, 0x102E},
+       {0x0915, 0x093C}},                                                  // Indic vowel signs
+      {{0x0130, 0x0130}, {0x1E9E, 0x1E9E}, {0x0149, 0x0149}, {0x13A0, 0x13F5}, {0xAB70, 0xABBF},
+       {0x2126, 0x212B}, {0x1E9B, 0x1E9B}, {0x0390, 0x0390}},              // case folding oddities
+  };
+  return kPools;
+}
+
+std::string random_text(Rng& rng, size_t max_chars) {
+  const auto& all = pools();
+  std::string s;
+  const size_t count = rng.below(max_chars + 1);
+  // Each string favours a couple of pools so that combining sequences form.
+  const size_t p1 = rng.below(all.size());
+  const size_t p2 = rng.below(all.size());
+  for (size_t k = 0; k < count; ++k) {
+    const uint64_t pick = rng.below(8);
+    const auto& pool = pick < 3 ? all[p1] : pick < 6 ? all[p2] : all[rng.below(all.size())];
+    const Range r = pool[rng.below(pool.size())];
+    s += utf8(r.lo + static_cast<int32_t>(rng.below(static_cast<uint64_t>(r.hi - r.lo + 1))));
+  }
+  return s;
+}
+
+bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+void expect_offsets_valid(std::string_view original, const NormalizedText& n) {
+  ASSERT_EQ(n.original_offset.size(), n.text.size() + 1) << original;
+  EXPECT_EQ(n.original_offset.back(), original.size());
+  for (size_t k = 0; k < n.text.size(); ++k) {
+    const uint32_t off = n.original_offset[k];
+    ASSERT_LT(off, original.size());
+    EXPECT_FALSE(is_continuation_byte(original[off])) << "offset inside a character";
+    if (k > 0) {
+      EXPECT_LE(n.original_offset[k - 1], off) << "offsets not monotone";
+    }
+  }
+}
+
+std::vector<std::string> words(std::string_view s) { return token_strings(norm(s), TokenMode::kWord); }
+
+using Strings = std::vector<std::string>;
+
+// ---- normalize: exact outputs ----------------------------------------------
+
+TEST(Normalize, CompatibilityAndCaseFolding) {
+  EXPECT_EQ(norm("ﬁ"), "fi");
+  EXPECT_EQ(norm("ＡＢＣ１２３"), "abc123");
+  EXPECT_EQ(norm("Straße"), "strasse");
+  EXPECT_EQ(norm("STRASSE"), "strasse");
+  EXPECT_EQ(norm("ẞ"), "ss");
+  EXPECT_EQ(norm("ΣΑΣ"), "σασ");
+  EXPECT_EQ(norm("İ"), "i\u0307");
+  EXPECT_EQ(norm("²"), "2");
+  EXPECT_EQ(norm("㎏"), "kg");
+  EXPECT_EQ(norm("Ω"), "ω");  // U+2126 OHM SIGN
+}
+
+TEST(Normalize, CanonicalEquivalentsCompose) {
+  EXPECT_EQ(norm("É"), "é");
+  EXPECT_EQ(norm("E\u0301"), "é");
+  EXPECT_EQ(norm("\xC3\x89"), "\xC3\xA9");
+  // Marks are reordered by combining class before composing: cedilla (202)
+  // composes with e first whatever the input order.
+  EXPECT_EQ(norm("e\u0301\u0327"), "\u0229\u0301");
+  EXPECT_EQ(norm("e\u0327\u0301"), "\u0229\u0301");
+  // Compositions whose second half is a starter, across what would otherwise be
+  // separate clusters.
+  EXPECT_EQ(norm("\u1100\u1161"), "\uAC00");           // Hangul L + V
+  EXPECT_EQ(norm("\uAC00\u11A8"), "\uAC01");           // Hangul LV + T
+  EXPECT_EQ(norm("\u0B47\u0B3E"), "\u0B4B");           // Oriya vowel sign O
+  EXPECT_EQ(norm("ｶﾞ"), "ガ");                        // halfwidth kana + voiced mark
+  EXPECT_EQ(norm("\u0345"), "\u03B9");                  // ypogegrammeni folds to iota
+}
+
+TEST(Normalize, QuotesAndDashes) {
+  EXPECT_EQ(norm("“Hello” ‘world’ it’s"), "\"hello\" 'world' it's");
+  EXPECT_EQ(norm("«a» „b‟ ‚c‛"), "\"a\" \"b\" 'c'");
+  EXPECT_EQ(norm("a–b—c‐d−e―f﹘g﹣h－i"), "a-b-c-d-e-f-g-h-i");
+  EXPECT_EQ(norm("5′ 6″"), "5' 6\"");  // U+2033 is '"', not the two primes NFKC gives
+  EXPECT_EQ(norm("ʼ＇"), "''");
+  EXPECT_EQ(norm("ŉ"), "'n");  // a quote that only appears after decomposition
+}
+
+TEST(Normalize, WhitespaceCollapsedAndTrimmed) {
+  EXPECT_EQ(norm("a\u00A0b\u3000c\t\n d\r\ne"), "a b c d e");
+  EXPECT_EQ(norm("  \t lead and trail \n "), "lead and trail");
+  EXPECT_EQ(norm("x\u2000\u200A\u2028\u2029\u0085\u202F\u205F\v\fy"), "x y");
+  EXPECT_EQ(norm("   "), "");
+  EXPECT_EQ(norm(""), "");
+  EXPECT_EQ(norm("\u3000漢\u3000"), "漢");
+}
+
+TEST(Normalize, ControlsAndZeroWidthDropped) {
+  EXPECT_EQ(norm("zero\u200Bwidth"), "zerowidth");
+  EXPECT_EQ(norm("\uFEFFbom\u2060j\u200Co\u200Din"), "bomjoin");
+  EXPECT_EQ(norm("soft\u00ADhyphen"), "softhyphen");
+  EXPECT_EQ(norm("a\x01\x1f\x7f" "b"), "ab");
+  EXPECT_EQ(norm("a \u200B b"), "a b");  // a dropped character does not split a space run
+  EXPECT_EQ(norm("bad\uFFFDbyte"), "bad\uFFFDbyte");
+  // Dropping the zero-width space lets the mark attach to e, as a second pass would.
+  EXPECT_EQ(norm("e\u200B\u0301"), "é");
+  EXPECT_EQ(norm("A\x05\u0301"), "á");  // also through a dropped ASCII control
+  EXPECT_EQ(norm("e\x01\x02\u0301x"), "éx");
+  EXPECT_EQ(norm("ab \x01\u0301"), "ab \u0301");  // whitespace is a real boundary
+}
+
+// ---- normalize: properties -------------------------------------------------
+
+TEST(Normalize, IdempotentAndMatchesReferenceOnRandomText) {
+  Rng rng(20240601);
+  NormalizedText fast;
+  NormalizedText slow;
+  for (int iter = 0; iter < 12000; ++iter) {
+    const std::string s = random_text(rng, 40);
+    normalize(s, fast, true);
+    const std::string once = fast.text;
+    ASSERT_EQ(norm(once), once) << "not idempotent for input #" << iter;
+    ASSERT_EQ(internal::normalize_reference(s), once) << "differs from whole-string NFKC, #" << iter;
+    internal::normalize_without_ascii_fast_path(s, slow, true);
+    ASSERT_EQ(slow.text, fast.text) << "#" << iter;
+    ASSERT_EQ(slow.original_offset, fast.original_offset) << "#" << iter << " " << ::testing::PrintToString(s);
+    expect_offsets_valid(s, fast);
+  }
+}
+
+TEST(Normalize, EveryCodePointIdempotentAndMatchesReference) {
+  for (int32_t cp = 1; cp <= 0x10FFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    // Unassigned and private-use code points all behave alike; sample them.
+    const auto category = utf8proc_category(cp);
+    const bool inert = category == UTF8PROC_CATEGORY_CN || category == UTF8PROC_CATEGORY_CO;
+    if (inert && cp % 251 != 0) continue;
+    const std::string alone = utf8(cp);
+    const std::string once = norm(alone);
+    ASSERT_EQ(norm(once), once) << std::hex << "U+" << cp;
+    // With neighbours: a base letter before (composition) and a mark after.
+    const std::string context = "x" + alone + "\u0301y";
+    const std::string twice = norm(context);
+    ASSERT_EQ(norm(twice), twice) << std::hex << "U+" << cp << " in context";
+    ASSERT_EQ(internal::normalize_reference(context), twice) << std::hex << "U+" << cp;
+  }
+}
+
+TEST(Normalize, PathologicalClusterUsesHeapAndStaysCorrect) {
+  std::string s = "A";
+  for (int k = 0; k < 3000; ++k) s += (k % 3 == 0) ? "\u0327" : (k % 3 == 1) ? "\u0301" : "\u0316";
+  s += " done";
+  NormalizedText out;
+  normalize(s, out, true);
+  EXPECT_EQ(out.text, internal::normalize_reference(s));
+  EXPECT_EQ(norm(out.text), out.text);
+  EXPECT_EQ(out.text.substr(out.text.size() - 5), " done");
+  expect_offsets_valid(s, out);
+}
+
+TEST(Normalize, AsciiFastPathMatchesUnicodePath) {
+  Rng rng(7);
+  NormalizedText fast;
+  NormalizedText slow;
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string s;
+    const size_t len = rng.below(40);
+    for (size_t k = 0; k < len; ++k) s += static_cast<char>(rng.below(128));
+    normalize(s, fast, true);
+    internal::normalize_without_ascii_fast_path(s, slow, true);
+    ASSERT_EQ(fast.text, slow.text) << iter;
+    ASSERT_EQ(fast.original_offset, slow.original_offset) << iter;
+    ASSERT_EQ(fast.text, internal::normalize_reference(s)) << iter;
+  }
+  // A long input exercises the eight-bytes-at-a-time loop and its tails.
+  const std::string text = "The Quick  Brown\tFox\x01 Jumps Over The Lazy Dog. 0123456789 !?";
+  normalize(text, fast, true);
+  internal::normalize_without_ascii_fast_path(text, slow, true);
+  EXPECT_EQ(fast.text, "the quick brown fox jumps over the lazy dog. 0123456789 !?");
+  EXPECT_EQ(fast.text, slow.text);
+  EXPECT_EQ(fast.original_offset, slow.original_offset);
+}
+
+TEST(Normalize, Offsets) {
+  NormalizedText out;
+  normalize("Ｈé", out, true);  // Ｈ is 3 bytes, é 2
+  EXPECT_EQ(out.text, "hé");
+  EXPECT_EQ(out.original_offset, (std::vector<uint32_t>{0, 3, 3, 5}));
+
+  normalize("  A \t B ", out, true);
+  EXPECT_EQ(out.text, "a b");
+  EXPECT_EQ(out.original_offset, (std::vector<uint32_t>{2, 3, 6, 8}));
+
+  normalize("ﬁx", out, true);  // one ligature cluster yields two bytes
+  EXPECT_EQ(out.text, "fix");
+  EXPECT_EQ(out.original_offset, (std::vector<uint32_t>{0, 0, 3, 4}));
+
+  normalize("e\u0301!", out, true);  // the whole cluster maps to its first character
+  EXPECT_EQ(out.text, "é!");
+  EXPECT_EQ(out.original_offset, (std::vector<uint32_t>{0, 0, 3, 4}));
+
+  normalize("", out, true);
+  EXPECT_EQ(out.text, "");
+  EXPECT_EQ(out.original_offset, (std::vector<uint32_t>{0}));
+
+  normalize("abc", out, false);
+  EXPECT_TRUE(out.original_offset.empty());
+}
+
+TEST(Normalize, BackwardCombiningListMatchesUtf8procData) {
+  // Every combining-class-0 code point that occurs after the first position of
+  // a canonical decomposition may compose with what precedes it.
+  const auto canonical = static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE);
+  std::vector<int32_t> missing;
+  for (int32_t cp = 0; cp <= 0x10FFFF; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    utf8proc_int32_t buf[8];
+    int boundclass = 0;
+    const auto n = utf8proc_decompose_char(cp, buf, 8, canonical, &boundclass);
+    for (utf8proc_ssize_t k = 1; k < n && k < 8; ++k) {
+      if (utf8proc_get_property(buf[k])->combining_class == 0 &&
+          !internal::is_backward_combining(buf[k])) {
+        missing.push_back(buf[k]);
+      }
+    }
+  }
+  EXPECT_TRUE(missing.empty()) << "first missing: U+" << std::hex << missing.front();
+  EXPECT_FALSE(internal::is_backward_combining('a'));
+  EXPECT_FALSE(internal::is_backward_combining(0x4E00));
+  EXPECT_FALSE(internal::is_backward_combining(0x1100));  // Hangul L starts syllables
+}
+
+// ---- tokenize --------------------------------------------------------------
+
+TEST(Tokenize, PunctuationVariantsGiveEqualTokens) {
+  const std::string a = norm("Lee’s visit to the U.S. — in 1910-1945");
+  const std::string b = norm("Lee's visit to the US - in 1910 1945");
+  const Strings expected = {"lees", "visit", "to", "the", "us", "in", "1910", "1945"};
+  EXPECT_EQ(token_strings(a, TokenMode::kWord), expected);
+  EXPECT_EQ(token_strings(b, TokenMode::kWord), expected);
+  std::vector<Token> ta;
+  std::vector<Token> tb;
+  tokenize(a, TokenMode::kWord, ta);
+  tokenize(b, TokenMode::kWord, tb);
+  ASSERT_EQ(ta.size(), tb.size());
+  for (size_t k = 0; k < ta.size(); ++k) EXPECT_EQ(ta[k].hash, tb[k].hash) << k;
+}
+
+TEST(Tokenize, JoinersBetweenWordCharactersOnly) {
+  EXPECT_EQ(words("3.5 u.s lee's"), (Strings{"35", "us", "lees"}));
+  EXPECT_EQ(words("'quoted' end. a..b x'"), (Strings{"quoted", "end", "a", "b", "x"}));
+  EXPECT_EQ(words("snake_case, e-mail"), (Strings{"snake_case", "e", "mail"}));
+  EXPECT_EQ(words("café naïve"), (Strings{"café", "naïve"}));
+  EXPECT_EQ(words("--- ... ,,,"), Strings{});
+}
+
+TEST(Tokenize, HashesAndSpans) {
+  const std::string text = "lee's x";
+  std::vector<Token> tokens;
+  tokenize(text, TokenMode::kWord, tokens);
+  ASSERT_EQ(tokens.size(), 2u);
+  EXPECT_EQ(tokens[0].hash, XXH3_64bits_withSeed("lees", 4, kTokenSeed));
+  EXPECT_EQ(tokens[0].begin, 0u);
+  EXPECT_EQ(tokens[0].end, 5u);  // the span covers the dropped apostrophe
+  EXPECT_EQ(tokens[1].hash, XXH3_64bits_withSeed("x", 1, kTokenSeed));
+  EXPECT_EQ(tokens[1].begin, 6u);
+  EXPECT_EQ(tokens[1].end, 7u);
+  tokenize("", TokenMode::kWord, tokens);
+  EXPECT_TRUE(tokens.empty());
+}
+
+TEST(Tokenize, ChineseIsOneTokenPerCharacter) {
+  EXPECT_EQ(words("新浪娱乐讯 11月3日"),
+            (Strings{"新", "浪", "娱", "乐", "讯", "11", "月", "3", "日"}));
+  EXPECT_EQ(words("ABC中文"), (Strings{"abc", "中", "文"}));
+}
+
+TEST(Tokenize, JapaneseKanaPerCharacter) {
+  EXPECT_EQ(words("ひらがなとカタカナ"),
+            (Strings{"ひ", "ら", "が", "な", "と", "カ", "タ", "カ", "ナ"}));
+  EXPECT_EQ(words("ｶﾞｷﾞ"), (Strings{"ガ", "ギ"}));  // halfwidth, normalised first
+  EXPECT_EQ(words("東京タワー"), (Strings{"東", "京", "タ", "ワ", "ー"}));
+}
+
+TEST(Tokenize, ThaiPerCharacterWithMarks) {
+  // ส ว◌ั ส ด◌ี: vowel marks stay with their consonant.
+  EXPECT_EQ(words("สวัสดี"), (Strings{"ส", "วั", "ส", "ดี"}));
+  EXPECT_EQ(words("ปี ๒๕๖๗"), (Strings{"ปี", "๒๕๖๗"}));  // Thai digits still form a number
+}
+
+TEST(Tokenize, KoreanHangulIsTokenisedAsWords) {
+  EXPECT_EQ(words("안녕하세요, 세계!"), (Strings{"안녕하세요", "세계"}));
+}
+
+TEST(Tokenize, CharacterMode) {
+  const std::string text = norm("Ab, c'd  新浪");
+  EXPECT_EQ(token_strings(text, TokenMode::kChar),
+            (Strings{"a", "b", " ", "c", "d", " ", "新", "浪"}));
+  EXPECT_EQ(token_strings(" - x - ", TokenMode::kChar), (Strings{"x"}));
+  EXPECT_EQ(token_strings("e\u0301a", TokenMode::kChar), (Strings{"e\u0301", "a"}));
+
+  std::vector<Token> tokens;
+  tokenize("a, b", TokenMode::kChar, tokens);
+  ASSERT_EQ(tokens.size(), 3u);
+  EXPECT_EQ(tokens[0].hash, XXH3_64bits_withSeed("a", 1, kTokenSeed));
+  EXPECT_EQ(tokens[1].hash, XXH3_64bits_withSeed(" ", 1, kTokenSeed));
+  EXPECT_EQ(tokens[1].begin, 1u);  // the space token spans the whole gap ", "
+  EXPECT_EQ(tokens[1].end, 3u);
+  EXPECT_EQ(tokens[2].hash, XXH3_64bits_withSeed("b", 1, kTokenSeed));
+}
+
+// ---- shingles --------------------------------------------------------------
+
+constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+
+std::vector<Token> tokens_of(const std::vector<uint64_t>& hashes) {
+  std::vector<Token> t;
+  for (const uint64_t h : hashes) t.push_back(Token{h, 0, 0});
+  return t;
+}
+
+// Straight from the definition, no rolling.
+uint64_t naive_shingle(const std::vector<Token>& t, size_t j, size_t n) {
+  uint64_t h = 0;
+  for (size_t i = 0; i < n; ++i) h ^= std::rotl(t[j + i].hash, static_cast<int>((n - 1 - i) % 64));
+  return fmix64(h ^ (static_cast<uint64_t>(n) * kGolden));
+}
+
+std::vector<Token> word_tokens(std::string_view s) {
+  std::vector<Token> t;
+  tokenize(norm(s), TokenMode::kWord, t);
+  return t;
+}
+
+TEST(Shingle, Fmix64) {
+  EXPECT_EQ(fmix64(0), 0u);
+  uint64_t x = 1;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  EXPECT_EQ(fmix64(1), x);
+  EXPECT_NE(fmix64(1), fmix64(2));
+}
+
+TEST(Shingle, EmptyAndShortDocuments) {
+  std::vector<uint64_t> out = {42};
+  shingle_sequence({}, 3, out);
+  EXPECT_TRUE(out.empty());
+
+  const auto t = tokens_of({11, 22});
+  shingle_sequence(t, 5, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], fmix64((std::rotl(uint64_t{11}, 1) ^ 22) ^ (2 * kGolden)));
+
+  shingle_sequence(t, 0, out);  // invalid width: nothing rather than a crash
+  EXPECT_TRUE(out.empty());
+
+  std::vector<uint64_t> other;
+  shingle_sequence(word_tokens("hello world"), 5, out);
+  shingle_sequence(word_tokens("goodbye world"), 5, other);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_NE(out[0], other[0]);
+}
+
+TEST(Shingle, RollingMatchesDefinition) {
+  Rng rng(99);
+  std::vector<uint64_t> hashes;
+  for (int k = 0; k < 200; ++k) hashes.push_back(rng.next());
+  const auto t = tokens_of(hashes);
+  std::vector<uint64_t> out;
+  for (const size_t n : {1u, 2u, 3u, 5u, 9u, 63u, 64u, 65u, 70u, 130u}) {
+    shingle_sequence(t, static_cast<int>(n), out);
+    ASSERT_EQ(out.size(), t.size() - n + 1) << n;
+    for (size_t j = 0; j < out.size(); ++j) ASSERT_EQ(out[j], naive_shingle(t, j, n)) << n << " " << j;
+  }
+  shingle_sequence(t, 1, out);
+  for (size_t j = 0; j < t.size(); ++j) EXPECT_EQ(out[j], fmix64(t[j].hash ^ kGolden));
+}
+
+TEST(Shingle, WidthsAndPositions) {
+  const auto t = word_tokens("a b c x a b c");
+  std::vector<uint64_t> out;
+  shingle_sequence(t, 3, out);
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(out[0], out[4]);  // "a b c" at positions 0 and 4
+  EXPECT_NE(out[0], out[1]);
+
+  std::vector<uint64_t> two;
+  shingle_sequence(word_tokens("a b"), 2, two);
+  std::vector<uint64_t> reversed;
+  shingle_sequence(word_tokens("b a"), 2, reversed);
+  EXPECT_NE(two[0], reversed[0]);  // order matters
+
+  // rotl(0, 1) ^ 77 == 77: the two windows combine to the same value and only
+  // the length tag keeps the shingles apart.
+  std::vector<uint64_t> width2;
+  shingle_sequence(tokens_of({0, 77}), 2, width2);
+  std::vector<uint64_t> width1;
+  shingle_sequence(tokens_of({77}), 1, width1);
+  EXPECT_NE(width2[0], width1[0]);
+}
+
+TEST(Shingle, SetIsSortedAndUnique) {
+  const auto t = word_tokens("to be or not to be to be or not to be");
+  std::vector<uint64_t> seq;
+  std::vector<uint64_t> set;
+  shingle_sequence(t, 2, seq);
+  shingle_set(t, 2, set);
+  EXPECT_EQ(seq.size(), 11u);
+  EXPECT_EQ(set.size(), 5u);  // to-be be-or or-not not-to be-to
+  EXPECT_TRUE(std::is_sorted(set.begin(), set.end()));
+  EXPECT_EQ(std::adjacent_find(set.begin(), set.end()), set.end());
+  for (const uint64_t h : seq) EXPECT_TRUE(std::binary_search(set.begin(), set.end(), h));
+}
+
+}  // namespace
+}  // namespace doppel::text
