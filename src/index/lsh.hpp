@@ -62,7 +62,9 @@ struct BucketLimits {
 };
 
 // `signatures` is row-major: num_docs rows of num_perm uint32 values. Documents whose
-// first value is sketch::kEmpty (no shingles) never become candidates.
+// first value is sketch::kEmpty (no shingles) never become candidates. Inconsistent
+// arguments cannot be reported here, so they are trimmed: bands beyond num_perm /
+// rows and documents beyond signatures.size() / num_perm are ignored.
 std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatures,
                                               uint32_t num_docs, int num_perm,
                                               const Banding& banding,
@@ -85,6 +87,8 @@ double containment_detection_probability(uint32_t small, uint32_t large,
 
 // bottoms[i]: the first min(k, |S_i|) values of document i's sorted shingle set;
 // set_sizes[i] = |S_i|. Returns pairs (a < b by index) passing min_shared_values.
+// Documents with set_sizes[i] == 0 or an empty sketch never pair; a duplicated
+// value inside one sketch counts once.
 std::vector<CandidatePair> containment_candidates(std::span<const std::span<const uint64_t>> bottoms,
                                                   std::span<const uint32_t> set_sizes,
                                                   const ContainmentParams& params,

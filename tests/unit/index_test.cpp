@@ -1,0 +1,458 @@
+// File: tests/unit/index_test.cpp
+// Candidate generation: banding choice, Jaccard LSH buckets, and the containment
+// index's hypergeometric rule, including recall simulations at the stated limits.
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <set>
+#include <span>
+#include <vector>
+
+#include "index/lsh.hpp"
+#include "sketch/minhash.hpp"
+
+namespace doppel::index {
+namespace {
+
+constexpr int kPerm = 128;
+
+// ---- banding ---------------------------------------------------------------
+
+// Independent of the library's Simpson rule: a fine midpoint sum.
+double reference_area(double t, int bands, int rows) {
+  constexpr int kSteps = 20000;
+  double sum = 0;
+  for (int i = 0; i < kSteps; ++i) {
+    const double s = (i + 0.5) * t / kSteps;
+    sum += 1.0 - std::pow(1.0 - std::pow(s, rows), bands);
+  }
+  return sum * t / kSteps;
+}
+
+TEST(Banding, ProbabilityFormula) {
+  EXPECT_NEAR(banding_probability(0.5, 4, 2), 1.0 - std::pow(0.75, 4), 1e-15);
+  EXPECT_NEAR(banding_probability(0.9, 20, 5), 1.0 - std::pow(1.0 - std::pow(0.9, 5), 20), 1e-14);
+  EXPECT_DOUBLE_EQ(banding_probability(0.0, 10, 3), 0.0);
+  EXPECT_DOUBLE_EQ(banding_probability(1.0, 10, 3), 1.0);
+  // Tiny s^r must not round to zero: 1 - (1 - 1e-12)^10 = 1e-11 to first order.
+  EXPECT_NEAR(banding_probability(1e-6, 10, 2), 1e-11, 1e-20);
+}
+
+TEST(Banding, ChoiceMeetsTargetAndIsOptimal) {
+  for (double t : {0.5, 0.7, 0.8, 0.9}) {
+    auto chosen = choose_banding(t, kPerm, 0.99);
+    ASSERT_TRUE(chosen.is_ok()) << chosen.status().message();
+    const Banding b = *chosen;
+    EXPECT_LE(b.bands * b.rows, kPerm);
+    EXPECT_GE(b.p_at_threshold, 0.99);
+    EXPECT_NEAR(b.p_at_threshold, banding_probability(t, b.bands, b.rows), 1e-15);
+    // No feasible alternative has a clearly smaller false-positive area.
+    const double area = reference_area(t, b.bands, b.rows);
+    for (int r = 1; r <= kPerm; ++r) {
+      for (int bands = 1; bands <= kPerm / r; ++bands) {
+        if (banding_probability(t, bands, r) < 0.99) continue;
+        EXPECT_GE(reference_area(t, bands, r), area - 1e-7)
+            << "t=" << t << " (" << bands << "," << r << ") beats (" << b.bands << ","
+            << b.rows << ")";
+        break;  // larger b only adds area
+      }
+    }
+  }
+}
+
+TEST(Banding, KnownChoices) {
+  // Regression values: the optimum for num_perm = 128 at P >= 0.99.
+  auto b8 = choose_banding(0.8, kPerm, 0.99);
+  ASSERT_TRUE(b8.is_ok());
+  auto b9 = choose_banding(0.9, kPerm, 0.99);
+  ASSERT_TRUE(b9.is_ok());
+  // Higher thresholds need longer bands (sharper curves further right).
+  EXPECT_GT(b9->rows, b8->rows);
+  // Threshold 1 can afford the single band of all rows.
+  auto b1 = choose_banding(1.0, 16, 0.99);
+  ASSERT_TRUE(b1.is_ok());
+  EXPECT_EQ(b1->bands, 1);
+  EXPECT_EQ(b1->rows, 16);
+}
+
+TEST(Banding, InvalidAndInfeasible) {
+  EXPECT_EQ(choose_banding(0.0, kPerm).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(choose_banding(1.5, kPerm).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(choose_banding(0.8, 0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(choose_banding(0.8, kPerm, 1.0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(choose_banding(0.8, kPerm, 0.0).status().code(), StatusCode::kInvalidArgument);
+  // With 8 permutations, 1 - 0.9^8 = 0.57 is the best reachable at t = 0.1.
+  auto r = choose_banding(0.1, 8, 0.99);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("num_perm=8"), std::string::npos);
+  EXPECT_NE(r.status().message().find("0.1"), std::string::npos);
+  EXPECT_NE(r.status().message().find("--num-perm"), std::string::npos);
+}
+
+// ---- Jaccard LSH ---------------------------------------------------------------
+
+std::vector<uint64_t> random_set(std::mt19937_64& rng, std::size_t n) {
+  std::vector<uint64_t> s(n);
+  for (auto& v : s) v = rng();
+  return s;
+}
+
+// A copy of `base` with `replace` elements swapped for fresh ones:
+// J = (n - replace) / (n + replace).
+std::vector<uint64_t> perturbed(std::mt19937_64& rng, const std::vector<uint64_t>& base,
+                                std::size_t replace) {
+  auto s = base;
+  for (std::size_t i = 0; i < replace; ++i) s[i] = rng();
+  return s;
+}
+
+struct Corpus {
+  std::vector<uint32_t> signatures;
+  uint32_t num_docs = 0;
+  void add(const sketch::MinHasher& hasher, const std::vector<uint64_t>& shingles) {
+    signatures.resize(signatures.size() + kPerm);
+    hasher.sketch(shingles, std::span<uint32_t>(signatures).last(kPerm));
+    ++num_docs;
+  }
+};
+
+bool contains(const std::vector<CandidatePair>& pairs, uint32_t a, uint32_t b) {
+  return std::binary_search(pairs.begin(), pairs.end(), CandidatePair{a, b});
+}
+
+void expect_sorted_unique_ordered(const std::vector<CandidatePair>& pairs) {
+  for (const auto& p : pairs) EXPECT_LT(p.a, p.b);
+  EXPECT_TRUE(std::is_sorted(pairs.begin(), pairs.end()));
+  EXPECT_EQ(std::adjacent_find(pairs.begin(), pairs.end()), pairs.end());
+}
+
+TEST(JaccardCandidates, FindsNearDuplicatesNotRandomPairs) {
+  std::mt19937_64 rng(11);
+  const sketch::MinHasher hasher(kPerm);
+  const Banding banding = choose_banding(0.8, kPerm, 0.99).value();
+  Corpus corpus;
+  constexpr uint32_t kPairs = 100;
+  // Documents 2i and 2i+1 have J = 900/1100 ~ 0.82 .. J(0.9): replace 53 of 1000.
+  for (uint32_t i = 0; i < kPairs; ++i) {
+    const auto base = random_set(rng, 1000);
+    corpus.add(hasher, base);
+    corpus.add(hasher, perturbed(rng, base, 53));  // J = 947/1053 = 0.8993..
+  }
+  // Unrelated documents share nothing with anything.
+  for (int i = 0; i < 200; ++i) corpus.add(hasher, random_set(rng, 300 + 7 * i));
+
+  const auto pairs = jaccard_candidates(corpus.signatures, corpus.num_docs, kPerm, banding);
+  expect_sorted_unique_ordered(pairs);
+  for (uint32_t i = 0; i < kPairs; ++i) EXPECT_TRUE(contains(pairs, 2 * i, 2 * i + 1)) << i;
+  // Every candidate is one of the planted pairs.
+  for (const auto& p : pairs) {
+    EXPECT_TRUE(p.a % 2 == 0 && p.b == p.a + 1 && p.a < 2 * kPairs)
+        << "unexpected pair " << p.a << "," << p.b;
+  }
+}
+
+TEST(JaccardCandidates, LowSimilarityRarelyPairs) {
+  // J = 0.2 at threshold 0.8: P = 1 - (1 - 0.2^r)^b is tiny for the chosen banding.
+  std::mt19937_64 rng(12);
+  const sketch::MinHasher hasher(kPerm);
+  const Banding banding = choose_banding(0.8, kPerm, 0.99).value();
+  ASSERT_LT(banding_probability(0.2, banding.bands, banding.rows), 0.01);
+  Corpus corpus;
+  for (int i = 0; i < 100; ++i) {
+    const auto base = random_set(rng, 1000);
+    corpus.add(hasher, base);
+    corpus.add(hasher, perturbed(rng, base, 667));  // J = 333/1667 = 0.20
+  }
+  const auto pairs = jaccard_candidates(corpus.signatures, corpus.num_docs, kPerm, banding);
+  EXPECT_LE(pairs.size(), 3u);
+}
+
+TEST(JaccardCandidates, EmptyDocumentsNeverPair) {
+  const sketch::MinHasher hasher(kPerm);
+  Corpus corpus;
+  for (int i = 0; i < 5; ++i) corpus.add(hasher, {});
+  std::mt19937_64 rng(3);
+  const auto s = random_set(rng, 50);
+  corpus.add(hasher, s);
+  corpus.add(hasher, s);
+  const Banding banding = choose_banding(0.8, kPerm).value();
+  const auto pairs = jaccard_candidates(corpus.signatures, corpus.num_docs, kPerm, banding);
+  ASSERT_EQ(pairs.size(), 1u);
+  EXPECT_EQ(pairs[0], (CandidatePair{5, 6}));
+}
+
+TEST(JaccardCandidates, BigBucketStaysConnectedWithoutQuadraticPairs) {
+  constexpr uint32_t kDocs = 1000;
+  std::vector<uint32_t> signatures;
+  for (uint32_t d = 0; d < kDocs; ++d) {
+    for (int i = 0; i < kPerm; ++i) signatures.push_back(static_cast<uint32_t>(i * 7919 + 1));
+  }
+  const BucketLimits limits;  // 256 / 16
+  const auto pairs =
+      jaccard_candidates(signatures, kDocs, kPerm, choose_banding(0.8, kPerm).value(), limits);
+  expect_sorted_unique_ordered(pairs);
+  // Star on doc 0 (999 pairs) plus the window (16 per doc, fewer at the end),
+  // minus the overlap of the two within the first window.
+  const std::size_t window_pairs = 16 * (kDocs - 16) + 16 * 15 / 2;
+  EXPECT_EQ(pairs.size(), window_pairs + (kDocs - 1 - 16));
+  EXPECT_LT(pairs.size(), kDocs * (kDocs - 1) / 20);
+  std::vector<bool> linked(kDocs, false);
+  linked[0] = true;
+  for (const auto& p : pairs) linked[p.b] = true;  // p.b has a lower-index partner
+  EXPECT_TRUE(std::all_of(linked.begin(), linked.end(), [](bool x) { return x; }));
+  EXPECT_TRUE(contains(pairs, 0, kDocs - 1));
+  EXPECT_TRUE(contains(pairs, 500, 516));
+  EXPECT_FALSE(contains(pairs, 500, 517));
+}
+
+TEST(JaccardCandidates, SmallBucketEmitsAllPairs) {
+  constexpr uint32_t kDocs = 20;
+  std::vector<uint32_t> signatures(kDocs * kPerm, 42);
+  BucketLimits limits;
+  limits.max_full_bucket = 20;
+  const auto pairs = jaccard_candidates(signatures, kDocs, kPerm, {16, 8, 0.0}, limits);
+  EXPECT_EQ(pairs.size(), kDocs * (kDocs - 1) / 2);
+}
+
+TEST(JaccardCandidates, IndependentOfThreadCount) {
+  std::mt19937_64 rng(21);
+  const sketch::MinHasher hasher(kPerm);
+  Corpus corpus;
+  const auto common = random_set(rng, 400);
+  for (int i = 0; i < 600; ++i) {
+    // Mostly copies of one document (big buckets) and some near copies.
+    corpus.add(hasher, perturbed(rng, common, static_cast<std::size_t>(i % 40)));
+  }
+  for (int i = 0; i < 300; ++i) corpus.add(hasher, random_set(rng, 100));
+  const Banding banding = choose_banding(0.7, kPerm).value();
+  auto run_with = [&](int threads) {
+    tbb::task_arena arena(threads);
+    std::vector<CandidatePair> out;
+    arena.execute(
+        [&] { out = jaccard_candidates(corpus.signatures, corpus.num_docs, kPerm, banding); });
+    return out;
+  };
+  const auto one = run_with(1);
+  const auto two = run_with(2);
+  EXPECT_FALSE(one.empty());
+  EXPECT_EQ(one, two);
+}
+
+// ---- containment ---------------------------------------------------------------
+
+TEST(ContainmentRule, MinSharedValuesIsSensible) {
+  const ContainmentParams params;  // 0.8, k = 128, 0.99
+  const uint32_t equal = min_shared_values(2000, 2000, params);
+  const uint32_t tenth = min_shared_values(200, 2000, params);
+  // Equal sizes at containment 0.8: J = 2/3, about 85 of 128 union minima shared.
+  EXPECT_GE(equal, 60u);
+  EXPECT_LE(equal, 90u);
+  EXPECT_GE(tenth, 1u);
+  EXPECT_LE(tenth, 6u);
+  EXPECT_LT(tenth, equal);
+  // Monotone: a smaller excerpt of the same document needs less evidence.
+  uint32_t previous = 0;
+  for (uint32_t small : {20u, 50u, 100u, 200u, 500u, 1000u, 2000u}) {
+    const uint32_t m = min_shared_values(small, 2000, params);
+    EXPECT_GE(m, previous) << small;
+    previous = m;
+  }
+  // Symmetric in argument order, and never zero.
+  EXPECT_EQ(min_shared_values(2000, 200, params), tenth);
+  EXPECT_EQ(min_shared_values(1, 1000000, params), 1u);
+  EXPECT_EQ(min_shared_values(0, 10, params), 1u);
+}
+
+TEST(ContainmentRule, SmallSetsAreFullySketched) {
+  // Both sets below k: the sketches are the sets, Y = |A n B| exactly.
+  // small = 10, large = 20, i = 8, u = 22, n = 22 -> Y = 8 surely.
+  const ContainmentParams params;
+  EXPECT_EQ(min_shared_values(10, 20, params), 8u);
+  EXPECT_DOUBLE_EQ(containment_detection_probability(10, 20, params), 1.0);
+}
+
+TEST(ContainmentRule, HypergeometricAgainstDirectFormula) {
+  // small = 100, large = 1000: i = 80, u = 1020, n = 128.
+  const ContainmentParams params;
+  // P(Y = 0) = C(940, 128) / C(1020, 128).
+  const double log_p0 = (std::lgamma(941) - std::lgamma(129) - std::lgamma(813)) -
+                        (std::lgamma(1021) - std::lgamma(129) - std::lgamma(893));
+  EXPECT_NEAR(containment_detection_probability(100, 1000, params), 1.0 - std::exp(log_p0), 1e-9);
+  // Direct pmf: the returned m is the largest with P(Y >= m) >= 0.99.
+  std::vector<double> pmf(129, 0.0);
+  for (int y = 0; y <= 80; ++y) {
+    pmf[y] = std::exp(std::lgamma(81) - std::lgamma(y + 1) - std::lgamma(81 - y) +
+                      std::lgamma(941) - std::lgamma(128 - y + 1) - std::lgamma(941 - 128 + y) -
+                      (std::lgamma(1021) - std::lgamma(129) - std::lgamma(893)));
+  }
+  std::vector<double> tail(130, 0.0);
+  for (int y = 128; y >= 0; --y) tail[y] = tail[y + 1] + pmf[y];
+  uint32_t expected = 1;
+  for (int m = 1; m <= 128; ++m) {
+    if (tail[m] >= 0.99) expected = static_cast<uint32_t>(m);
+  }
+  EXPECT_EQ(min_shared_values(100, 1000, params), expected);
+  EXPECT_GE(expected, 3u);  // mean 10, so the rule is not degenerate
+}
+
+TEST(ContainmentRule, DetectionProbabilityAtTenPercent) {
+  const ContainmentParams params;
+  EXPECT_GE(containment_detection_probability(200, 2000, params), 0.99);
+  EXPECT_GE(containment_detection_probability(1000, 2000, params), 0.999999);
+  // Falls as the excerpt gets relatively smaller.
+  EXPECT_LT(containment_detection_probability(50, 2000, params),
+            containment_detection_probability(200, 2000, params));
+  EXPECT_DOUBLE_EQ(containment_detection_probability(0, 2000, params), 0.0);
+}
+
+struct ContainmentCorpus {
+  std::vector<std::vector<uint64_t>> sets;  // sorted
+  void add(std::vector<uint64_t> s) {
+    std::sort(s.begin(), s.end());
+    s.erase(std::unique(s.begin(), s.end()), s.end());
+    sets.push_back(std::move(s));
+  }
+  std::vector<CandidatePair> run(const ContainmentParams& params = {},
+                                 const BucketLimits& limits = {}) const {
+    std::vector<std::span<const uint64_t>> bottoms;
+    std::vector<uint32_t> sizes;
+    for (const auto& s : sets) {
+      bottoms.emplace_back(s.data(), std::min<std::size_t>(s.size(), params.k));
+      sizes.push_back(static_cast<uint32_t>(s.size()));
+    }
+    return containment_candidates(bottoms, sizes, params, limits);
+  }
+};
+
+TEST(ContainmentCandidates, FindsTenPercentExcerptsInSimulation) {
+  std::mt19937_64 rng(314159);
+  constexpr int kTrials = 300;
+  int found = 0;
+  int false_pairs = 0;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    ContainmentCorpus corpus;
+    const auto big = random_set(rng, 2000);
+    // A: a random 10% of B plus 10% foreign values, containment 200/222 ~ 0.9.
+    auto excerpt = big;
+    std::shuffle(excerpt.begin(), excerpt.end(), rng);
+    excerpt.resize(200);
+    for (int i = 0; i < 22; ++i) excerpt.push_back(rng());
+    // The pair sits among unrelated documents at varying positions.
+    const std::size_t before = static_cast<std::size_t>(trial % 50);
+    std::uniform_int_distribution<std::size_t> size_dist(5, 3000);
+    for (std::size_t i = 0; i < before; ++i) corpus.add(random_set(rng, size_dist(rng)));
+    const auto a = static_cast<uint32_t>(corpus.sets.size());
+    corpus.add(excerpt);
+    for (std::size_t i = 0; i < 50 - before; ++i) corpus.add(random_set(rng, size_dist(rng)));
+    const auto b = static_cast<uint32_t>(corpus.sets.size());
+    corpus.add(big);
+
+    const auto pairs = corpus.run();
+    found += contains(pairs, a, b) ? 1 : 0;
+    false_pairs += static_cast<int>(pairs.size()) - (contains(pairs, a, b) ? 1 : 0);
+  }
+  EXPECT_GE(found, kTrials * 99 / 100);
+  EXPECT_EQ(false_pairs, 0);
+}
+
+TEST(ContainmentCandidates, SharedButBelowRuleIsRejected) {
+  // Same-size documents sharing a couple of bottom-k values are nowhere near
+  // containment 0.8, which would share ~85 of them.
+  std::mt19937_64 rng(8);
+  ContainmentCorpus corpus;
+  auto x = random_set(rng, 2000);
+  auto y = random_set(rng, 2000);
+  std::sort(x.begin(), x.end());
+  std::sort(y.begin(), y.end());
+  y[0] = x[0];  // both documents' smallest values
+  y[1] = x[1];
+  corpus.add(x);
+  corpus.add(y);
+  EXPECT_TRUE(corpus.run().empty());
+}
+
+TEST(ContainmentCandidates, FindsFullSizeNearDuplicates) {
+  std::mt19937_64 rng(9);
+  ContainmentCorpus corpus;
+  for (int i = 0; i < 20; ++i) {
+    const auto base = random_set(rng, 1500);
+    corpus.add(base);
+    corpus.add(perturbed(rng, base, 79));  // J = 1421/1579 = 0.9
+  }
+  const auto pairs = corpus.run();
+  ASSERT_EQ(pairs.size(), 20u);
+  for (uint32_t i = 0; i < 20; ++i) EXPECT_EQ(pairs[i], (CandidatePair{2 * i, 2 * i + 1}));
+}
+
+TEST(ContainmentCandidates, EmptyDocumentsNeverPair) {
+  ContainmentCorpus corpus;
+  corpus.add({});
+  corpus.add({1, 2, 3});
+  corpus.add({});
+  corpus.add({1, 2, 3});
+  const auto pairs = corpus.run();
+  ASSERT_EQ(pairs.size(), 1u);
+  EXPECT_EQ(pairs[0], (CandidatePair{1, 3}));
+
+  // A zero set size marks the document empty even if a sketch was passed.
+  std::vector<uint64_t> values = {1, 2, 3};
+  std::vector<std::span<const uint64_t>> bottoms = {values, values};
+  std::vector<uint32_t> sizes = {3, 0};
+  EXPECT_TRUE(containment_candidates(bottoms, sizes, {}).empty());
+}
+
+TEST(ContainmentCandidates, OverCommonValueIsIgnored) {
+  // 30 small documents share only the value 7 (and have nothing else in common).
+  // Sharing one value at these sizes passes the rule (m = 1 for tiny excerpts of
+  // large documents), so with the default limit they all pair; max_posting below
+  // the list length makes the value carry no evidence.
+  std::mt19937_64 rng(10);
+  ContainmentCorpus corpus;
+  for (int i = 0; i < 30; ++i) {
+    auto s = random_set(rng, i == 0 ? 5000 : 5);
+    s.push_back(7);  // smaller than any random value in practice: in every bottom-k
+    corpus.add(s);
+  }
+  ContainmentParams params;
+  ASSERT_EQ(min_shared_values(6, 5001, params), 1u);
+  const auto all = corpus.run(params);
+  EXPECT_EQ(all.size(), 29u);  // each small document with the big one (only)
+  for (const auto& p : all) EXPECT_EQ(p.a, 0u);
+
+  BucketLimits limits;
+  limits.max_posting = 29;
+  EXPECT_TRUE(corpus.run(params, limits).empty());
+}
+
+TEST(ContainmentCandidates, IndependentOfThreadCount) {
+  std::mt19937_64 rng(77);
+  ContainmentCorpus corpus;
+  const auto base = random_set(rng, 3000);
+  for (int i = 0; i < 800; ++i) {
+    auto s = base;
+    std::shuffle(s.begin(), s.end(), rng);
+    s.resize(100 + static_cast<std::size_t>(i) * 3);
+    for (int j = 0; j < 20; ++j) s.push_back(rng());
+    corpus.add(s);
+  }
+  for (int i = 0; i < 200; ++i) corpus.add(random_set(rng, 50 + static_cast<std::size_t>(i)));
+  auto run_with = [&](int threads) {
+    tbb::task_arena arena(threads);
+    std::vector<CandidatePair> out;
+    arena.execute([&] { out = corpus.run(); });
+    return out;
+  };
+  const auto one = run_with(1);
+  const auto two = run_with(2);
+  EXPECT_GT(one.size(), 1000u);
+  expect_sorted_unique_ordered(one);
+  EXPECT_EQ(one, two);
+}
+
+}  // namespace
+}  // namespace doppel::index
