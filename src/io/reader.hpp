@@ -28,6 +28,10 @@
 
 namespace doppel::io {
 
+namespace detail {
+struct ReadContext;  // buffers and parser reused across the files of one pass
+}  // namespace detail
+
 enum class InputFormat { kText, kJsonl };
 
 struct ReaderOptions {
@@ -115,10 +119,35 @@ class InputSet {
   Status for_each_raw(uint32_t file_index, const RawFn& on_raw);
 
  private:
+  // What a file looked like when it was first read, so the second pass can
+  // tell that it changed; damage_line remembers where for_each met damage.
+  struct FileStamp {
+    bool known = false;
+    bool regular = false;
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    uint64_t device = 0;
+    uint64_t inode = 0;
+    uint64_t damage_line = 0;  // 0: none seen
+  };
+  // An unreadable directory met while walking, reported in for_each before files_[before_file].
+  struct PendingProblem {
+    size_t before_file = 0;
+    Problem problem;
+  };
+
+  Status read_jsonl_file(uint32_t index, detail::ReadContext& context, const RecordFn& on_record,
+                         const ProblemFn& on_problem);
+  Status read_text_file(uint32_t index, const RecordFn& on_record, const ProblemFn& on_problem);
+  Status walk_directory(const std::string& root);
+
   std::vector<std::string> inputs_;
   ReaderOptions options_;
   std::vector<InputFile> files_;
+  std::vector<FileStamp> stamps_;
+  std::vector<PendingProblem> walk_problems_;
   uint64_t skipped_files_ = 0;
+  bool opened_ = false;
 };
 
 // Replaces every invalid UTF-8 sequence in `bytes` with U+FFFD (maximal-subpart

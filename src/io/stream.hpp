@@ -1,0 +1,134 @@
+// File: io/stream.hpp
+//
+// Private to the io module: a decompressing byte stream over a file
+// descriptor and a line splitter on top of it. Both work in large chunks and
+// keep their buffers between files so the steady state allocates nothing.
+#pragma once
+
+#include <zlib.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+struct ZSTD_DCtx_s;
+
+namespace doppel::io::detail {
+
+enum class Compression { kUnknown, kNone, kGzip, kZstd };
+
+// A heap block that only grows (contents are not preserved by grow_to).
+class ByteBuffer {
+ public:
+  char* data() { return data_.get(); }
+  size_t capacity() const { return capacity_; }
+  // Ensures capacity >= n, keeping the first `keep` bytes.
+  void reserve(size_t n, size_t keep);
+  void release() {
+    data_.reset();
+    capacity_ = 0;
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t capacity_ = 0;
+};
+
+// Decompressed bytes of one file. Errors (damaged archive, failed read) are
+// sticky: read() returns 0 and failed() tells why; a clean end returns 0 with
+// failed() false. The stream never owns the descriptors it is given.
+class DecodedStream {
+ public:
+  DecodedStream();
+  ~DecodedStream();
+  DecodedStream(const DecodedStream&) = delete;
+  DecodedStream& operator=(const DecodedStream&) = delete;
+
+  // `hint` comes from the file name; the magic bytes win when they name a
+  // format, the hint decides otherwise (so a damaged .gz still reads as gzip).
+  // Every byte read from `fd` is also written to `spool_fd` when it is >= 0.
+  void reset(int fd, int spool_fd, Compression hint);
+  size_t read(char* dst, size_t cap);
+
+  bool failed() const { return failed_; }
+  // A failure that should stop the whole run (the stdin spool cannot be written).
+  bool fatal() const { return fatal_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool fill_input();  // false at end of file or on error
+  void fail(std::string message, bool fatal = false);
+  bool detect();
+  size_t read_plain(char* dst, size_t cap);
+  size_t read_gzip(char* dst, size_t cap);
+  size_t read_zstd(char* dst, size_t cap);
+
+  int fd_ = -1;
+  int spool_fd_ = -1;
+  Compression hint_ = Compression::kUnknown;
+  Compression mode_ = Compression::kUnknown;
+  ByteBuffer in_;
+  size_t in_pos_ = 0;
+  size_t in_len_ = 0;
+  bool in_eof_ = false;
+  bool done_ = false;
+
+  z_stream zs_{};
+  bool zs_ready_ = false;
+  bool gzip_member_open_ = false;
+  ZSTD_DCtx_s* zd_ = nullptr;
+  size_t zstd_pending_ = 0;  // last ZSTD_decompressStream hint; 0 = at a frame boundary
+  bool zstd_started_ = false;
+
+  bool failed_ = false;
+  bool fatal_ = false;
+  std::string error_;
+};
+
+// One line of the decompressed stream: '\n' removed, a trailing '\r' removed.
+struct Line {
+  uint64_t number = 0;  // 1-based, counting every line
+  uint64_t offset = 0;  // stream offset of its first byte
+  uint64_t length = 0;  // bytes in `bytes` (or in the discarded line when too_long)
+  std::string_view bytes;
+  bool too_long = false;  // longer than the limit: bytes were dropped, not buffered
+};
+
+// Splits a DecodedStream into lines, skipping blank ones and a leading BOM.
+class LineReader {
+ public:
+  enum class Next { kLine, kEnd, kError };
+
+  LineReader(DecodedStream& stream, ByteBuffer& buffer, uint64_t max_line_bytes);
+  // The returned bytes stay valid until the next call.
+  Next next(Line& line);
+
+  // After kError: where the damage was met.
+  uint64_t error_line() const { return line_number_ + 1; }
+  uint64_t error_offset() const { return discarding_ ? discard_start_ : base_offset_; }
+  bool error_in_partial_line() const { return partial_ > 0; }
+
+ private:
+  bool refill();  // false at end or error
+
+  DecodedStream& stream_;
+  ByteBuffer& buf_;
+  uint64_t max_line_bytes_;
+  size_t begin_ = 0;  // first byte of the current line in buf_
+  size_t end_ = 0;    // end of valid data in buf_
+  size_t scan_ = 0;   // bytes in [begin_, scan_) hold no '\n'
+  uint64_t base_offset_ = 0;  // stream offset of buf_[begin_]
+  uint64_t line_number_ = 0;  // lines completed so far
+  bool eof_ = false;
+  bool bom_checked_ = false;
+  // A line beyond max_line_bytes_: its bytes are counted and dropped.
+  bool discarding_ = false;
+  uint64_t discarded_ = 0;
+  uint64_t discard_start_ = 0;
+  bool discarded_cr_ = false;
+  uint64_t partial_ = 0;
+};
+
+}  // namespace doppel::io::detail
