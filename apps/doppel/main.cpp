@@ -1,2 +1,244 @@
+// File: apps/doppel/main.cpp
+//
+// The `doppel` command: glue between command-line flags and the library's
+// public API (include/doppel/). No algorithm lives here.
+//
+// Exit codes: 0 success; 1 success but some input records were rejected;
+// 2 error (bad flags, unreadable inputs, unwritable output, --strict problem).
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
-int main() { std::puts("doppel " DOPPEL_VERSION); return 0; }
+#include <iostream>
+#include <string>
+
+#include "doppel/doppel.hpp"
+
+namespace {
+
+constexpr int kExitError = 2;
+
+// Flags shared by `dedup` and `explain`, so both read and shingle documents alike.
+struct TextFlags {
+  std::string id_field = "id";
+  std::string text_field = "text";
+  std::string shingle = "word";
+  int ngram = 5;
+  double jaccard = 0.8;
+  double containment = 0.8;
+  uint64_t max_doc_bytes = uint64_t{1} << 30;
+};
+
+void add_text_flags(CLI::App* cmd, TextFlags& f) {
+  cmd->add_option("--id-field", f.id_field, "JSONL field holding the document id; records without it get FILE:LINE")
+      ->capture_default_str();
+  cmd->add_option("--text-field", f.text_field, "JSONL field holding the document text (must be a string)")
+      ->capture_default_str();
+  cmd->add_option("--shingle", f.shingle,
+                  "Shingle unit: 'word' (word n-grams; scripts without spaces such as Chinese use one token per "
+                  "character) or 'char' (character n-grams)")
+      ->check(CLI::IsMember({"word", "char"}))
+      ->capture_default_str();
+  cmd->add_option("--ngram", f.ngram, "Tokens per shingle (n of the n-grams), 1..64")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--jaccard", f.jaccard, "Jaccard similarity at or above which two documents are near copies")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--containment", f.containment,
+                  "Containment (share of the smaller document's shingles found in the larger) at or above which "
+                  "the smaller is a contained copy")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--max-doc-bytes", f.max_doc_bytes, "Reject documents whose text is larger than this many bytes")
+      ->capture_default_str();
+}
+
+doppel::ShingleUnit shingle_unit(const std::string& s) {
+  return s == "char" ? doppel::ShingleUnit::kChar : doppel::ShingleUnit::kWord;
+}
+
+std::string human_bytes(uint64_t b) {
+  if (b >= (uint64_t{1} << 30)) return fmt::format("{:.2f} GB", double(b) / double(uint64_t{1} << 30));
+  if (b >= (1u << 20)) return fmt::format("{:.1f} MB", double(b) / double(1u << 20));
+  if (b >= 1024) return fmt::format("{:.1f} KB", double(b) / 1024.0);
+  return fmt::format("{} B", b);
+}
+
+int run_dedup_command(const std::vector<std::string>& inputs, const std::string& output, const TextFlags& tf,
+                      int num_perm, const std::string& keep, const std::string& compress, int threads, bool strict,
+                      const std::string& progress, bool quiet) {
+  doppel::DedupOptions o;
+  o.inputs = inputs;
+  o.output_dir = output;
+  o.id_field = tf.id_field;
+  o.text_field = tf.text_field;
+  o.shingle = shingle_unit(tf.shingle);
+  o.ngram = tf.ngram;
+  o.num_perm = num_perm;
+  o.jaccard = tf.jaccard;
+  o.containment = tf.containment;
+  o.max_doc_bytes = tf.max_doc_bytes;
+  o.threads = threads;
+  o.strict = strict;
+  o.compress_kept = compress == "zst";
+  if (keep == "longest") {
+    o.keep = doppel::KeepPolicy::kLongest;
+  } else if (keep == "first") {
+    o.keep = doppel::KeepPolicy::kFirst;
+  } else if (keep.rfind("earliest:", 0) == 0 && keep.size() > 9) {
+    o.keep = doppel::KeepPolicy::kEarliest;
+    o.keep_field = keep.substr(9);
+  } else {
+    fmt::print(stderr, "doppel: --keep must be longest, first or earliest:FIELD (got '{}')\n", keep);
+    return kExitError;
+  }
+
+  // Messages about individual records: the first ones verbatim, then a count, so
+  // a corpus with a million bad lines does not bury the summary.
+  constexpr uint64_t kMaxMessages = 20;
+  uint64_t messages = 0;
+  bool show_progress = progress == "always" || (progress == "auto" && ::isatty(2));
+  bool progress_line = false;
+  o.on_message = [&](const std::string& m) {
+    if (quiet) return;
+    if (++messages <= kMaxMessages) {
+      if (progress_line) std::fputs("\r\033[K", stderr);
+      fmt::print(stderr, "doppel: {}\n", m);
+    }
+  };
+  if (show_progress) {
+    o.on_progress = [&](const doppel::DedupOptions::Progress& p) {
+      double rate = p.seconds > 0 ? double(p.bytes) / double(1 << 20) / p.seconds : 0;
+      fmt::print(stderr, "\r\033[Kdoppel: {} documents, {}, {:.1f} MB/s{}", p.documents, human_bytes(p.bytes), rate,
+                 p.done ? "\n" : "");
+      progress_line = !p.done;
+    };
+  }
+  auto r = doppel::run_dedup(o);
+  if (!r) {
+    fmt::print(stderr, "doppel: error: {}\n", r.status().message());
+    return kExitError;
+  }
+  const auto& s = *r;
+  if (!quiet) {
+    if (messages > kMaxMessages) {
+      fmt::print(stderr, "doppel: ... and {} more problems (all listed in {}/rejected.jsonl or counted as repaired)\n",
+                 messages - kMaxMessages, output);
+    }
+    uint64_t dups = s.duplicates_exact + s.duplicates_near + s.duplicates_contained;
+    fmt::print(stderr,
+               "doppel: {} documents ({}) in {:.2f} s: {} kept, {} duplicates ({} exact, {} near, {} contained) "
+               "in {} clusters, {} rejected, {} repaired -> {}/\n",
+               s.documents_read, human_bytes(s.input_bytes), s.seconds, s.kept, dups, s.duplicates_exact,
+               s.duplicates_near, s.duplicates_contained, s.clusters, s.rejected, s.repaired, output);
+  }
+  return s.exit_code();
+}
+
+int run_explain_command(const std::vector<std::string>& args, const TextFlags& tf, bool json) {
+  if (args.size() < 3) {
+    fmt::print(stderr, "doppel explain: give two document ids and at least one input (doppel explain A B INPUT...)\n");
+    return kExitError;
+  }
+  doppel::ExplainOptions o;
+  o.a = args[0];
+  o.b = args[1];
+  o.inputs.assign(args.begin() + 2, args.end());
+  o.id_field = tf.id_field;
+  o.text_field = tf.text_field;
+  o.shingle = shingle_unit(tf.shingle);
+  o.ngram = tf.ngram;
+  o.jaccard = tf.jaccard;
+  o.containment = tf.containment;
+  o.max_doc_bytes = tf.max_doc_bytes;
+  auto r = doppel::explain(o);
+  if (!r) {
+    fmt::print(stderr, "doppel: error: {}\n", r.status().message());
+    return kExitError;
+  }
+  std::string out = json ? doppel::explain_to_json(*r) : doppel::explain_to_text(*r);
+  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
+    // A closed pipe (doppel explain ... | head) is not an error.
+    return errno == EPIPE ? 0 : kExitError;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"doppel: find exact, near and partial copies in text collections, and show why they match."};
+  app.set_version_flag("--version", std::string("doppel ") + doppel::version());
+  app.require_subcommand(1);
+  app.footer(
+      "Run 'doppel COMMAND --help' for a command's flags.\n"
+      "Exit codes: 0 ok, 1 ok but some records were rejected, 2 error.");
+
+  TextFlags dedup_flags;
+  std::vector<std::string> inputs;
+  std::string output;
+  int num_perm = 128;
+  std::string keep = "longest";
+  std::string compress = "none";
+  int threads = 0;
+  bool strict = false;
+  std::string progress = "auto";
+  bool quiet = false;
+
+  CLI::App* dedup = app.add_subcommand(
+      "dedup",
+      "Find copies among all documents of the inputs and write clusters.jsonl, pairs.jsonl, kept.jsonl, "
+      "rejected.jsonl and summary.json to the output directory.");
+  dedup->add_option("INPUT", inputs,
+                    "Directories (.txt files are documents; .jsonl/.ndjson[.gz|.zst] files are read as JSONL), "
+                    "JSONL files (plain, gzip or zstd), or - for JSONL on stdin")
+      ->required();
+  dedup->add_option("-o,--output", output, "Output directory (created if missing)")->required();
+  add_text_flags(dedup, dedup_flags);
+  dedup->add_option("--num-perm", num_perm, "MinHash permutations per document (sketch size), 8..1024")
+      ->check(CLI::Range(8, 1024))
+      ->capture_default_str();
+  dedup->add_option("--keep", keep,
+                    "Which document of a cluster is kept: longest (most text), first (input order) or "
+                    "earliest:FIELD (smallest value of a JSONL field, e.g. a date); ties go to the smaller id")
+      ->capture_default_str();
+  dedup->add_option("--compress", compress, "Compress kept documents: none (kept.jsonl) or zst (kept.jsonl.zst)")
+      ->check(CLI::IsMember({"none", "zst"}))
+      ->capture_default_str();
+  dedup->add_option("-t,--threads", threads, "Worker threads; 0 uses every core. Results do not depend on it")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  dedup->add_flag("--strict", strict, "Stop with exit code 2 at the first bad or repaired record");
+  dedup->add_option("--progress", progress, "Progress line on stderr: auto (only on a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  dedup->add_flag("-q,--quiet", quiet, "Print nothing on stderr except errors");
+
+  TextFlags explain_flags;
+  std::vector<std::string> explain_args;
+  bool json = false;
+  CLI::App* explain = app.add_subcommand(
+      "explain", "Show why two documents match: scores and the shared passages with their offsets in each text.");
+  explain->add_option("ARGS", explain_args, "A B INPUT...: the two document ids, then the same inputs as for dedup")
+      ->required();
+  add_text_flags(explain, explain_flags);
+  explain->add_flag("--json", json, "Print JSON instead of text");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitError;
+  }
+
+  if (dedup->parsed()) {
+    return run_dedup_command(inputs, output, dedup_flags, num_perm, keep, compress, threads, strict, progress, quiet);
+  }
+  return run_explain_command(explain_args, explain_flags, json);
+}

@@ -76,10 +76,11 @@ class [[nodiscard]] Result {
 #define DOPPEL_CONCAT(a, b) DOPPEL_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function when `expr` fails.
-#define DOPPEL_TRY(expr)                         \
-  do {                                           \
-    ::doppel::Status doppel_status_ = (expr);    \
-    if (!doppel_status_.is_ok()) return doppel_status_; \
+#define DOPPEL_TRY(expr) DOPPEL_TRY_IMPL(DOPPEL_CONCAT(doppel_status_, __LINE__), expr)
+#define DOPPEL_TRY_IMPL(tmp, expr)        \
+  do {                                    \
+    ::doppel::Status tmp = (expr);        \
+    if (!tmp.is_ok()) return tmp;         \
   } while (0)
 
 #define DOPPEL_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

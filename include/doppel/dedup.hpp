@@ -1,0 +1,83 @@
+// File: doppel/dedup.hpp
+//
+// The whole copy-finding job in one call: read documents, find exact, near and
+// contained copies, cluster them and write the outputs. The CLI's `doppel dedup`
+// is a thin wrapper around run_dedup(); other front ends call the same function
+// and so get identical results.
+//
+//   doppel::DedupOptions opts;
+//   opts.inputs = {"corpus/"};
+//   opts.output_dir = "out";
+//   doppel::Result<doppel::DedupSummary> r = doppel::run_dedup(opts);
+//   if (!r) std::cerr << r.status().message() << "\n";
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "doppel/status.hpp"
+
+namespace doppel {
+
+enum class ShingleUnit { kWord, kChar };
+enum class KeepPolicy { kLongest, kFirst, kEarliest };
+enum class MatchKind { kExact, kNear, kContained };
+
+const char* to_string(MatchKind kind);
+
+struct DedupOptions {
+  std::vector<std::string> inputs;  // directories, files, or "-" for JSONL on stdin
+  std::string output_dir;
+
+  std::string id_field = "id";
+  std::string text_field = "text";
+
+  ShingleUnit shingle = ShingleUnit::kWord;
+  int ngram = 5;
+  int num_perm = 128;
+  double jaccard = 0.8;      // pairs with Jaccard >= this are "near"
+  double containment = 0.8;  // pairs with max containment >= this are "contained"
+
+  KeepPolicy keep = KeepPolicy::kLongest;
+  std::string keep_field;  // for KeepPolicy::kEarliest
+
+  bool compress_kept = false;  // kept.jsonl.zst instead of kept.jsonl
+  int threads = 0;             // 0: all hardware threads
+  bool strict = false;         // stop at the first problem (exit code 2)
+  uint64_t max_doc_bytes = uint64_t{1} << 30;
+
+  // Reported to the caller as the run goes; may be empty.
+  struct Progress {
+    uint64_t documents = 0;
+    uint64_t bytes = 0;
+    double seconds = 0;
+    bool done = false;
+  };
+  std::function<void(const Progress&)> on_progress;
+  // One line per problem worth telling a person (bad record, repaired text).
+  std::function<void(const std::string&)> on_message;
+};
+
+struct DedupSummary {
+  uint64_t documents_read = 0;  // records seen: accepted + rejected
+  uint64_t documents = 0;       // accepted documents (lines in clusters.jsonl)
+  uint64_t kept = 0;
+  uint64_t duplicates_exact = 0;
+  uint64_t duplicates_near = 0;
+  uint64_t duplicates_contained = 0;
+  uint64_t rejected = 0;
+  uint64_t repaired = 0;
+  uint64_t clusters = 0;  // clusters with more than one document
+  uint64_t pairs = 0;
+  uint64_t input_bytes = 0;  // bytes of document text read
+  double seconds = 0;
+  std::string output_dir;
+  // 0: all fine; 1: finished but some records were rejected.
+  int exit_code() const { return rejected ? 1 : 0; }
+};
+
+Result<DedupSummary> run_dedup(const DedupOptions& options);
+
+}  // namespace doppel
