@@ -46,6 +46,7 @@ struct SanitizedParams {
   double threshold;
   uint64_t k;
   double min_probability;
+  double sample_rate;  // in [0, 1]
 };
 
 // The functions taking ContainmentParams cannot fail, so out-of-range values are
@@ -55,6 +56,7 @@ SanitizedParams sanitize(const ContainmentParams& params) {
   s.threshold = std::isnan(params.threshold) ? 1.0 : std::clamp(params.threshold, 1e-9, 1.0);
   s.k = params.k > 0 ? static_cast<uint64_t>(params.k) : 1;
   s.min_probability = std::isnan(params.min_probability) ? 1.0 : params.min_probability;
+  s.sample_rate = std::isnan(params.sample_rate) ? 0.0 : std::clamp(params.sample_rate, 0.0, 1.0);
   return s;
 }
 
@@ -105,8 +107,41 @@ class SharedValueModel {
   double cdf_ = 0;
 };
 
+// Z ~ Binomial(i, rate): how many values of A n B fall in the consistent sample
+// (all hashes below rate * 2^64), each of which both documents index.
+class SampledValueModel {
+ public:
+  SampledValueModel(uint64_t small, const SanitizedParams& p) : rate_(p.sample_rate) {
+    const double at_threshold = std::ceil(p.threshold * static_cast<double>(small) - 1e-9);
+    i_ = std::clamp<uint64_t>(static_cast<uint64_t>(std::max(at_threshold, 1.0)), 1, small);
+    if (rate_ <= 0.0 || rate_ >= 1.0) return;
+    log_pmf_ = static_cast<double>(i_) * std::log1p(-rate_);  // P(Z = 0), kept in log space
+    cdf_ = std::exp(log_pmf_);
+  }
+  bool enabled() const { return rate_ > 0.0 && rate_ < 1.0; }
+  uint64_t trials() const { return i_; }
+  double log_p_zero() const { return log_pmf_; }
+
+  // P(Z <= z); calls must not decrease z.
+  double cdf(uint64_t z) {
+    while (z_ < z && z_ < i_) {
+      log_pmf_ += std::log(static_cast<double>(i_ - z_) / static_cast<double>(z_ + 1) * rate_ / (1.0 - rate_));
+      cdf_ += std::exp(log_pmf_);
+      ++z_;
+    }
+    return cdf_;
+  }
+
+ private:
+  double rate_;
+  uint64_t i_ = 1, z_ = 0;
+  double log_pmf_ = 0, cdf_ = 0;
+};
+
 // min(m, stop_above + 1) where m is min_shared_values(): the per-pair test only
 // needs to know whether m exceeds the observed count, so it stops there.
+// Shared values >= max(Y, Z), so P(shared >= m) >= max(P(Y >= m), P(Z >= m)) and
+// the requirement is the larger of the two counts each bound guarantees.
 uint64_t required_shared(uint64_t small, uint64_t large, const SanitizedParams& p,
                          uint64_t stop_above) {
   SharedValueModel model(small, large, p);
@@ -115,6 +150,12 @@ uint64_t required_shared(uint64_t small, uint64_t large, const SanitizedParams& 
   // P(Y >= m + 1) = 1 - P(Y <= m); it only falls as m grows, so the first failure
   // marks the largest m that still holds.
   while (m < cap && m <= stop_above && 1.0 - model.cdf(m) >= p.min_probability) ++m;
+  SampledValueModel sample(std::min(small, large), p);
+  if (sample.enabled() && m <= stop_above) {
+    uint64_t z = m;
+    while (z < sample.trials() && z <= stop_above && 1.0 - sample.cdf(z) >= p.min_probability) ++z;
+    m = std::max(m, z);
+  }
   return m;
 }
 
@@ -146,10 +187,26 @@ uint32_t min_shared_values(uint32_t small, uint32_t large, const ContainmentPara
 double containment_detection_probability(uint32_t small, uint32_t large,
                                          const ContainmentParams& params) {
   if (small == 0 || large == 0) return 0.0;
-  SharedValueModel model(small, large, sanitize(params));
+  const SanitizedParams p = sanitize(params);
+  SharedValueModel model(small, large, p);
   if (model.y_low() >= 1) return 1.0;
-  // 1 - P(Y = 0) via expm1 keeps precision when P(Y = 0) is tiny or near 1.
-  return -std::expm1(model.log_pmf_low());
+  SampledValueModel sample(std::min(small, large), p);
+  // 1 - P(no shared value) via expm1 keeps precision when that is tiny or near 1.
+  double miss = model.log_pmf_low();
+  if (sample.enabled()) miss = std::min(miss, sample.log_p_zero());
+  return -std::expm1(miss);
+}
+
+size_t containment_sketch_length(std::span<const uint64_t> sorted_set, const ContainmentParams& params) {
+  const SanitizedParams p = sanitize(params);
+  size_t n = std::min<size_t>(sorted_set.size(), p.k);
+  if (p.sample_rate > 0.0) {
+    // rate * 2^64 as an exclusive bound; rate 1 samples everything.
+    if (p.sample_rate >= 1.0) return sorted_set.size();
+    const uint64_t bound = static_cast<uint64_t>(std::ldexp(p.sample_rate, 64));
+    n = std::max<size_t>(n, std::lower_bound(sorted_set.begin(), sorted_set.end(), bound) - sorted_set.begin());
+  }
+  return n;
 }
 
 std::vector<CandidatePair> containment_candidates(

@@ -17,8 +17,10 @@
 //    where m is the largest count such that a pair with containment of A in B at the
 //    threshold shares at least m values with probability >= min_probability (a
 //    hypergeometric lower bound: bottom-k(A u B) restricted to A n B is shared by
-//    both sketches). m is at least 1. This finds an excerpt of 10% of a document
-//    at containment threshold 0.8 with k = 128; see docs/algorithms.md for the limit.
+//    both sketches) or Z (the consistent sample below). m is at least 1. This finds
+//    an excerpt of 10% of a document at containment threshold 0.8 with k = 128 from
+//    the bottom-k values alone, and any excerpt of more than ~1200 shingles from the
+//    sample; see docs/algorithms.md.
 //
 // Both return pairs (a < b) by document index, sorted and unique, independent of
 // thread count.
@@ -74,7 +76,17 @@ struct ContainmentParams {
   double threshold = 0.8;
   int k = 128;
   double min_probability = 0.99;
+  // Besides its bottom-k values, every document also indexes all its shingle hashes
+  // below sample_rate * 2^64 (a consistent sample: a value sampled in A is sampled in
+  // every B holding it). A pair at the threshold then shares at least
+  // Z ~ Binomial(|A n B|, sample_rate) values whatever the size ratio, so small
+  // excerpts of very large documents are found too. 0 disables the sample.
+  double sample_rate = 1.0 / 256;
 };
+
+// How many leading values of a sorted shingle set form its containment sketch:
+// max(min(k, |S|), number of values below sample_rate * 2^64).
+size_t containment_sketch_length(std::span<const uint64_t> sorted_set, const ContainmentParams& params);
 
 // Smallest number of shared bottom-k values required for a pair with set sizes
 // `small` <= `large`, per the rule above (always >= 1).
@@ -85,7 +97,7 @@ uint32_t min_shared_values(uint32_t small, uint32_t large, const ContainmentPara
 double containment_detection_probability(uint32_t small, uint32_t large,
                                          const ContainmentParams& params);
 
-// bottoms[i]: the first min(k, |S_i|) values of document i's sorted shingle set;
+// bottoms[i]: the first containment_sketch_length() values of document i's sorted shingle set;
 // set_sizes[i] = |S_i|. Returns pairs (a < b by index) passing min_shared_values.
 // Documents with set_sizes[i] == 0 or an empty sketch never pair; a duplicated
 // value inside one sketch counts once.

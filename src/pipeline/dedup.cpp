@@ -326,21 +326,21 @@ Status DedupRun::find_candidates(std::vector<index::CandidatePair>& candidates) 
   const int k = opt_.num_perm;
   const uint32_t m = static_cast<uint32_t>(leaders_.size());
   std::vector<uint32_t> sigs(static_cast<size_t>(m) * k);
+  index::ContainmentParams cp;
+  cp.threshold = opt_.containment;
+  cp.k = k;
   std::vector<std::span<const uint64_t>> bottoms(m);
   std::vector<uint32_t> sizes(m);
   for (uint32_t i = 0; i < m; ++i) {
     uint32_t d = leaders_[i];
     std::copy_n(signatures_.begin() + static_cast<size_t>(d) * k, k, sigs.begin() + static_cast<size_t>(i) * k);
     const auto& s = docs_[d].shingles;
-    bottoms[i] = std::span<const uint64_t>(s.data(), std::min<size_t>(s.size(), k));
+    bottoms[i] = std::span<const uint64_t>(s.data(), index::containment_sketch_length(s, cp));
     sizes[i] = static_cast<uint32_t>(std::min<size_t>(s.size(), UINT32_MAX));
   }
   std::vector<uint32_t>().swap(signatures_);  // no longer needed: free before the index grows
   auto jc = index::jaccard_candidates(sigs, m, k, banding_);
   std::vector<uint32_t>().swap(sigs);
-  index::ContainmentParams cp;
-  cp.threshold = opt_.containment;
-  cp.k = k;
   auto cc = index::containment_candidates(bottoms, sizes, cp);
   candidates.reserve(jc.size() + cc.size());
   std::set_union(jc.begin(), jc.end(), cc.begin(), cc.end(), std::back_inserter(candidates));

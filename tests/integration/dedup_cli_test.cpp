@@ -279,3 +279,65 @@ TEST(DedupCli, ExplainPrintsAlignedPassages) {
 
 }  // namespace
 }  // namespace doppel::testing
+
+namespace doppel::testing {
+namespace {
+
+// The bundled example corpus: what examples/README.md promises a user will see.
+TEST(ExampleCorpus, FindsWhatTheReadmePromises) {
+  TempDir t;
+  auto r = run_doppel("dedup " + shell_quote(repo_path("examples/news")) + " -o " + shell_quote((t / "out").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = index_rows(read_jsonl_rows(t / "out/clusters.jsonl"), "id");
+  ASSERT_EQ(rows.size(), 10u);
+  auto same = [&](const char* x, const char* y) { return rows.at(x).at("cluster") == rows.at(y).at("cluster"); };
+  EXPECT_TRUE(same("copy-library-mirror", "wire-library"));
+  EXPECT_TRUE(same("reprint-orchestra-valleytimes", "wire-orchestra"));
+  EXPECT_TRUE(same("wire-bridge", "reprint-bridge-dailyherald"));
+  EXPECT_TRUE(same("wire-bridge", "reprint-bridge-coastpost"));
+  EXPECT_FALSE(same("wire-bridge", "rewrite-bridge-community"));
+  EXPECT_FALSE(same("brief-weather", "brief-market"));
+  std::map<std::string, std::string> kind;
+  for (const auto& p : read_jsonl_rows(t / "out/pairs.jsonl")) kind[p.at("a") + "|" + p.at("b")] = p.at("kind");
+  EXPECT_EQ(kind["copy-library-mirror|wire-library"], "exact");
+  EXPECT_EQ(kind["reprint-orchestra-valleytimes|wire-orchestra"], "near");
+  EXPECT_EQ(kind["reprint-bridge-coastpost|wire-bridge"], "contained");
+  EXPECT_EQ(kind["reprint-bridge-dailyherald|wire-bridge"], "contained");
+  for (const char* alone : {"rewrite-bridge-community", "brief-weather", "brief-market"}) {
+    EXPECT_EQ(rows.at(alone).at("duplicate"), "false") << alone;
+    EXPECT_EQ(rows.at(alone).at("match"), "null") << alone;
+  }
+  EXPECT_NE(r.err.find("10 documents"), std::string::npos) << r.err;
+}
+
+// A single 100 MB document goes through the whole pipeline, and an unreadable input
+// file is reported without stopping the run.
+TEST(DedupCli, HugeDocumentAndUnreadableInput) {
+  TempDir t;
+  std::string text;
+  text.reserve(100u << 20);
+  uint64_t x = 88172645463325252ULL;
+  while (text.size() < (100u << 20)) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    text += "w" + std::to_string(x % 100000) + (x % 13 == 0 ? ". " : " ");
+  }
+  write_file(t / "in/huge.jsonl", "{\"id\":\"huge\",\"text\":\"" + text + "\"}\n" +
+                                      "{\"id\":\"part\",\"text\":\"" + text.substr(1000, 200000) + "\"}\n");
+  // A file that cannot be opened (tests run as root, where permissions do not stop reads).
+  std::filesystem::create_symlink(t / "nowhere.jsonl", t / "in/locked.jsonl");
+  auto r = run_doppel("dedup " + shell_quote((t / "in").string()) + " -o " + shell_quote((t / "out").string()) +
+                      " -q");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  auto rows = index_rows(read_jsonl_rows(t / "out/clusters.jsonl"), "id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows.at("part").at("match"), "contained");
+  auto rejected = read_jsonl_rows(t / "out/rejected.jsonl");
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_NE(rejected[0].at("file").find("locked.jsonl"), std::string::npos);
+  EXPECT_NE(rejected[0].at("reason").find("cannot open"), std::string::npos) << rejected[0].at("reason");
+}
+
+}  // namespace
+}  // namespace doppel::testing

@@ -454,5 +454,56 @@ TEST(ContainmentCandidates, IndependentOfThreadCount) {
   EXPECT_EQ(one, two);
 }
 
+
+TEST(ContainmentSample, SketchLengthCoversBottomKAndTheSample) {
+  std::vector<uint64_t> set;
+  for (uint64_t i = 0; i < 4096; ++i) set.push_back(i << 52);  // 4096 values spread over 2^64
+  ContainmentParams p;
+  p.k = 8;
+  // Values below 2^64/256 = 2^56 are i < 16.
+  EXPECT_EQ(containment_sketch_length(set, p), 16u);
+  p.k = 100;
+  EXPECT_EQ(containment_sketch_length(set, p), 100u);
+  p.sample_rate = 0;
+  p.k = 8;
+  EXPECT_EQ(containment_sketch_length(set, p), 8u);
+  EXPECT_EQ(containment_sketch_length(std::span<const uint64_t>(set.data(), 3), p), 3u);
+}
+
+TEST(ContainmentSample, TinyExcerptOfAHugeDocumentIsGuaranteed) {
+  ContainmentParams p;  // threshold 0.8, k 128, sample 1/256
+  // 2,000 shingles inside 2,000,000: bottom-k alone gives ~0.12 detection, the sample ~1.
+  EXPECT_GE(containment_detection_probability(2000, 2000000, p), 0.99);
+  ContainmentParams no_sample = p;
+  no_sample.sample_rate = 0;
+  EXPECT_LT(containment_detection_probability(2000, 2000000, no_sample), 0.2);
+
+  std::mt19937_64 rng(99);
+  int found = 0;
+  constexpr int kTrials = 20;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    std::vector<uint64_t> big = random_set(rng, 400000);
+    std::sort(big.begin(), big.end());
+    std::vector<uint64_t> part;
+    for (std::size_t i = 0; i < 2000; ++i) part.push_back(big[(i * 7919 + trial) % big.size()]);
+    std::sort(part.begin(), part.end());
+    part.erase(std::unique(part.begin(), part.end()), part.end());
+    std::vector<uint64_t> other = random_set(rng, 3000);
+    std::sort(other.begin(), other.end());
+    std::vector<std::span<const uint64_t>> sketches = {
+        {big.data(), containment_sketch_length(big, p)},
+        {part.data(), containment_sketch_length(part, p)},
+        {other.data(), containment_sketch_length(other, p)}};
+    std::vector<uint32_t> sizes = {static_cast<uint32_t>(big.size()), static_cast<uint32_t>(part.size()),
+                                   static_cast<uint32_t>(other.size())};
+    auto pairs = containment_candidates(sketches, sizes, p);
+    for (const auto& c : pairs) {
+      EXPECT_NE(c.b, 2u) << "unrelated document paired";
+      found += c.a == 0 && c.b == 1;
+    }
+  }
+  EXPECT_EQ(found, kTrials);
+}
+
 }  // namespace
 }  // namespace doppel::index

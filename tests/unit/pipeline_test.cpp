@@ -1,0 +1,109 @@
+// File: pipeline_test.cpp
+// The public library API (include/doppel/) used directly, as bindings and the
+// server will: option validation, callbacks, summary counts.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "doppel/doppel.hpp"
+#include "test_support.hpp"
+
+namespace doppel {
+namespace {
+using testing::read_lines;
+using testing::TempDir;
+using testing::write_file;
+
+std::string words(int seed, int n) {
+  std::string s;
+  uint32_t x = static_cast<uint32_t>(seed) * 2654435761u + 7;
+  for (int i = 0; i < n; ++i) {
+    x = x * 1664525u + 1013904223u;
+    s += "w" + std::to_string((x >> 8) % 5000) + " ";
+  }
+  return s;
+}
+
+TEST(PipelineApi, RejectsBadOptionsWithoutTouchingTheDisk) {
+  TempDir t;
+  DedupOptions o;
+  o.inputs = {t.path().string()};
+  o.output_dir = (t / "out").string();
+  o.jaccard = 0;
+  auto r = run_dedup(o);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(t / "out"));
+
+  o.jaccard = 0.3;
+  o.num_perm = 8;  // best is 8 bands of 1 row: P(0.3) = 1 - 0.7^8 = 0.94 < 0.99
+  r = run_dedup(o);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("num-perm"), std::string::npos) << r.status().message();
+
+  o.jaccard = 0.8;
+  o.num_perm = 128;
+  o.inputs = {(t / "absent").string()};
+  r = run_dedup(o);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+}
+
+TEST(PipelineApi, CountsAndCallbacks) {
+  TempDir t;
+  std::string base = words(1, 400);
+  write_file(t / "in/a.txt", base);
+  write_file(t / "in/b.txt", base);                                  // exact
+  write_file(t / "in/c.txt", "Header. " + base.substr(0, base.size() / 3));  // contained
+  write_file(t / "in/d.txt", words(2, 300));
+  write_file(t / "in/e.txt", "   ");  // empty after normalisation
+  DedupOptions o;
+  o.inputs = {(t / "in").string()};
+  o.output_dir = (t / "out").string();
+  std::vector<std::string> messages;
+  int progress_done = 0;
+  o.on_message = [&](const std::string& m) { messages.push_back(m); };
+  o.on_progress = [&](const DedupOptions::Progress& p) { progress_done += p.done; };
+  auto r = run_dedup(o);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->documents_read, 5u);
+  EXPECT_EQ(r->documents, 4u);
+  EXPECT_EQ(r->rejected, 1u);
+  EXPECT_EQ(r->duplicates_exact, 1u);
+  EXPECT_EQ(r->duplicates_contained, 1u);
+  EXPECT_EQ(r->kept, 2u);
+  EXPECT_EQ(r->clusters, 1u);
+  EXPECT_EQ(r->exit_code(), 1);
+  EXPECT_EQ(progress_done, 1);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_NE(messages[0].find("e.txt"), std::string::npos) << messages[0];
+  EXPECT_EQ(read_lines(t / "out/clusters.jsonl").size(), 4u);
+  EXPECT_EQ(read_lines(t / "out/rejected.jsonl").size(), 1u);
+  EXPECT_EQ(read_lines(t / "out/kept.jsonl").size(), 2u);
+}
+
+TEST(PipelineApi, ExplainScoresAnExcerpt) {
+  TempDir t;
+  std::string base = words(3, 300);
+  write_file(t / "in/full.txt", base);
+  write_file(t / "in/part.txt", base.substr(0, base.size() / 2));
+  ExplainOptions o;
+  o.inputs = {(t / "in").string()};
+  o.a = "part";
+  o.b = "full";
+  auto r = explain(o);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->kind, MatchKind::kContained);
+  EXPECT_GT(r->containment_a_in_b, 0.98);
+  ASSERT_EQ(r->passages.size(), 1u);
+  EXPECT_EQ(r->passages[0].a_byte_begin, 0u);
+  EXPECT_EQ(r->passages[0].b_byte_begin, 0u);
+  EXPECT_NE(explain_to_json(*r).find("\"kind\":\"contained\""), std::string::npos);
+  o.b = "missing";
+  EXPECT_EQ(explain(o).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace doppel
