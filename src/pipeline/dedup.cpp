@@ -85,6 +85,21 @@ struct VerifiedPair {
   match::Overlap overlap;
 };
 
+// Writes one JSON object per line for items [0, n): `fill(i, object)` adds the fields.
+template <typename Fill>
+Status write_jsonl(report::OutputFile& f, size_t n, Fill fill) {
+  std::string line;
+  for (size_t i = 0; i < n; ++i) {
+    line.clear();
+    report::JsonObject o(line);
+    fill(i, o);
+    o.close();
+    line.push_back('\n');
+    DOPPEL_TRY(f.write(line));
+  }
+  return Status::ok();
+}
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -418,43 +433,30 @@ void DedupRun::build_clusters() {
 }
 
 Status DedupRun::write_clusters(report::OutputFile& f) {
-  std::string line;
-  for (uint32_t d = 0; d < docs_.size(); ++d) {
-    line.clear();
+  return write_jsonl(f, docs_.size(), [&](size_t d, report::JsonObject& o) {
     uint32_t c = components_.component_of[d];
     uint32_t rep = representatives_[c];
-    report::JsonObject o(line);
     o.field("id", docs_[d].id).field("cluster", c).field("representative", docs_[rep].id);
     o.field("duplicate", rep != d);
     const cluster::Link& link = links_[d];
     if (link.parent == cluster::kNone) {
       o.null_field("match").null_field("matched_with").null_field("jaccard").null_field("containment");
-    } else {
-      const VerifiedPair& p = pairs_[link.edge];
-      o.field("match", to_string(p.kind)).field("matched_with", docs_[link.parent].id);
-      o.field("jaccard", p.overlap.jaccard()).field("containment", p.overlap.max_containment());
+      return;
     }
-    o.close();
-    line.push_back('\n');
-    DOPPEL_TRY(f.write(line));
-  }
-  return Status::ok();
+    const VerifiedPair& p = pairs_[link.edge];
+    o.field("match", to_string(p.kind)).field("matched_with", docs_[link.parent].id);
+    o.field("jaccard", p.overlap.jaccard()).field("containment", p.overlap.max_containment());
+  });
 }
 
 Status DedupRun::write_pairs(report::OutputFile& f) {
-  std::string line;
-  for (const auto& p : pairs_) {
-    line.clear();
-    report::JsonObject o(line);
+  return write_jsonl(f, pairs_.size(), [&](size_t i, report::JsonObject& o) {
+    const VerifiedPair& p = pairs_[i];
     o.field("a", docs_[p.a].id).field("b", docs_[p.b].id).field("kind", to_string(p.kind));
     o.field("jaccard", p.overlap.jaccard());
     o.field("containment_a_in_b", p.overlap.containment_a_in_b());
     o.field("containment_b_in_a", p.overlap.containment_b_in_a());
-    o.close();
-    line.push_back('\n');
-    DOPPEL_TRY(f.write(line));
-  }
-  return Status::ok();
+  });
 }
 
 Status DedupRun::write_kept(report::OutputFile& f) {
@@ -498,18 +500,12 @@ Status DedupRun::write_kept(report::OutputFile& f) {
 }
 
 Status DedupRun::write_rejected(report::OutputFile& f) {
-  std::string line;
-  for (const auto& r : rejected_) {
-    line.clear();
-    report::JsonObject o(line);
+  return write_jsonl(f, rejected_.size(), [&](size_t i, report::JsonObject& o) {
+    const Rejection& r = rejected_[i];
     o.field("file", r.file).optional_field("line", r.line).optional_field("offset", r.offset);
     if (r.id.empty()) o.null_field("id"); else o.field("id", r.id);
     o.field("reason", r.reason);
-    o.close();
-    line.push_back('\n');
-    DOPPEL_TRY(f.write(line));
-  }
-  return Status::ok();
+  });
 }
 
 DedupRun::KindCounts DedupRun::count_duplicates() const {
