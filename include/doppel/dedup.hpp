@@ -22,6 +22,8 @@
 namespace doppel {
 
 enum class ShingleUnit { kWord, kChar };
+// How candidate pairs for near copies are found (all are verified exactly afterwards).
+enum class SketchKind { kMinHash, kOph, kSimHash };
 enum class KeepPolicy { kLongest, kFirst, kEarliest };
 enum class MatchKind { kExact, kNear, kContained };
 
@@ -37,6 +39,7 @@ struct DedupOptions {
   ShingleUnit shingle = ShingleUnit::kWord;
   int ngram = 5;
   int num_perm = 128;
+  SketchKind sketch = SketchKind::kMinHash;
   double jaccard = 0.8;      // pairs with Jaccard >= this are "near"
   double containment = 0.8;  // pairs with max containment >= this are "contained"
 
