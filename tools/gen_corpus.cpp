@@ -59,6 +59,12 @@ Options:
   --format FMT        jsonl (DIR/docs.jsonl) or txt (DIR/docs/<id>.txt)         [jsonl]
   --zstd              write DIR/docs.jsonl.zst instead of DIR/docs.jsonl
                       (pipes through the zstd program; jsonl only)
+  --scenario S        copies (default: the planted copies below) or templates: the boilerplate
+                      test corpus. Half the documents are short briefs (20-45 words) wrapped in
+                      one long site template (they must stay apart); the rest are wire articles
+                      and their reprints by 2-4 other sites, each in that site's own template,
+                      40% of them truncated (they must be found). Documents carry a "source"
+                      field (site-N or wire); planted.jsonl kinds: reprint, truncated.
   --target-mb M       keep generating until the documents' text reaches M
                       megabytes (1 MB = 1,000,000 bytes); --docs is ignored
   -h, --help          show this help
@@ -119,6 +125,7 @@ enum Stream : uint64_t {
   kBaseTextStream = 3,
   kCopyStream = 4,
   kPlanStream = 5,
+  kTemplateStream = 6,
 };
 
 class Rng {
@@ -1103,6 +1110,7 @@ struct Options {
   std::string format = "jsonl";
   bool zstd = false;
   std::optional<double> target_mb;
+  std::string scenario = "copies";
 };
 
 uint64_t parse_uint(std::string_view flag, std::string_view v) {
@@ -1142,9 +1150,9 @@ Options parse_args(int argc, char** argv) {
       value = arg.substr(eq + 1);
       inline_value = true;
     }
-    static constexpr std::array<std::string_view, 10> kValued = {
+    static constexpr std::array<std::string_view, 11> kValued = {
         "--out", "--docs", "--seed", "--exact", "--near", "--contained",
-        "--min-words", "--max-words", "--format", "--target-mb"};
+        "--min-words", "--max-words", "--format", "--target-mb", "--scenario"};
     if (std::find(kValued.begin(), kValued.end(), name) == kValued.end()) {
       if (name == "--zstd") usage_error("--zstd takes no value");
       usage_error(fmt::format("unknown argument '{}'", arg));
@@ -1172,12 +1180,18 @@ Options parse_args(int argc, char** argv) {
       o.max_words = parse_uint(name, value);
     } else if (name == "--format") {
       o.format = value;
+    } else if (name == "--scenario") {
+      o.scenario = std::string(value);
     } else if (name == "--target-mb") {
       o.target_mb = parse_double(name, value);
     }
   }
 
   if (o.out.empty()) usage_error("--out DIR is required");
+  if (o.scenario != "copies" && o.scenario != "templates")
+    usage_error(fmt::format("--scenario must be copies or templates, got '{}'", o.scenario));
+  if (o.scenario == "templates" && (o.target_mb || o.format != "jsonl" || o.zstd))
+    usage_error("--scenario templates writes plain JSONL only (no --target-mb, --format txt or --zstd)");
   if (o.docs < 1 || o.docs > 100'000'000) usage_error("--docs must be between 1 and 100000000");
   for (const auto& [flag, f] : {std::pair{"--exact", o.exact}, std::pair{"--near", o.near},
                                 std::pair{"--contained", o.contained}}) {
@@ -1386,6 +1400,106 @@ void run_block(const Options& o, const Vocab& v, uint64_t block_index, uint64_t 
   tot.copies += n - n_base;
 }
 
+// ---------------------------------------------------------------------------
+// The templates scenario (boilerplate-aware matching).
+
+struct SiteTemplate {
+  std::string name;
+  std::string header;
+  std::string footer;
+};
+
+SiteTemplate make_site(const Vocab& v, uint64_t seed, uint64_t site) {
+  Rng rng(derive(seed, kTemplateStream, site));
+  SiteTemplate t;
+  t.name = fmt::format("site-{}", site);
+  // A long template: masthead, navigation, a cookie notice, then a newsletter
+  // pitch, share line and copyright after the article.
+  t.header = boilerplate_line(rng, 6, true) + "\n" + boilerplate_line(rng, 10, false) + "\n" +
+             boilerplate_line(rng, 10, false) + "\n" + gen_text(v, rng, 70);
+  t.footer = gen_text(v, rng, 60) + "\n" + boilerplate_line(rng, 8, false) + "\n" +
+             fmt::format("(c) 2025 {} Media Group. All rights reserved.", t.name);
+  return t;
+}
+
+std::string wrap(const SiteTemplate& t, std::string_view body) {
+  return t.header + "\n\n" + std::string(body) + "\n\n" + t.footer;
+}
+
+// The first paragraphs of `text` holding between 35% and 80% of its words.
+std::string truncated(const std::string& text, Rng& rng) {
+  std::vector<size_t> ends;  // end offset of each paragraph
+  for (size_t at = text.find("\n\n"); at != std::string::npos; at = text.find("\n\n", at + 2)) ends.push_back(at);
+  ends.push_back(text.size());
+  const size_t total = count_words(text);
+  const double want = 0.35 + 0.45 * static_cast<double>(rng.below(1000)) / 1000.0;
+  for (size_t e : ends) {
+    if (static_cast<double>(count_words(std::string_view(text).substr(0, e))) >= want * static_cast<double>(total))
+      return text.substr(0, e);
+  }
+  return text;
+}
+
+void run_templates(const Options& o, const Vocab& v, Sinks& sinks, Totals& tot) {
+  constexpr uint64_t kSites = 8;  // site-0 carries the briefs; sites 1..7 reprint articles
+  std::vector<SiteTemplate> sites;
+  for (uint64_t s = 0; s < kSites; ++s) sites.push_back(make_site(v, o.seed, s));
+  Rng rng(derive(o.seed, kPlanStream, 1000));
+  struct Doc {
+    std::string text, source, kind;
+    int64_t cluster;  // index into docs of the document it derives from (-1: itself)
+  };
+  std::vector<Doc> docs;
+  const uint64_t n_briefs = std::max<uint64_t>(2, o.docs / 2);
+  for (uint64_t i = 0; i < n_briefs; ++i) {
+    docs.push_back({wrap(sites[0], gen_text(v, rng, static_cast<uint32_t>(rng.range(20, 45)))), sites[0].name,
+                    "", -1});
+  }
+  while (docs.size() < o.docs) {
+    const auto wire = static_cast<int64_t>(docs.size());
+    const std::string article = gen_text(v, rng, static_cast<uint32_t>(rng.range(300, 600)));
+    docs.push_back({article, "wire", "", -1});
+    uint64_t taken = 0;
+    const int64_t reprints = rng.range(2, 4);
+    for (int64_t r = 0; r < reprints; ++r) {
+      uint64_t site;
+      do site = 1 + rng.below(kSites - 1); while (taken >> site & 1U);
+      taken |= uint64_t{1} << site;
+      const bool cut = rng.chance(2, 5);
+      docs.push_back({wrap(sites[site], cut ? truncated(article, rng) : article), sites[site].name,
+                      cut ? "truncated" : "reprint", wire});
+    }
+  }
+  // Shuffle so reprints are not next to their wire story; ids follow the new order.
+  std::vector<size_t> order(docs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  std::vector<std::string> id_of(docs.size());
+  for (size_t pos = 0; pos < order.size(); ++pos) id_of[order[pos]] = fmt::format("t{:06d}", pos);
+  for (size_t pos = 0; pos < order.size(); ++pos) {
+    const size_t i = order[pos];
+    const Doc& d = docs[i];
+    std::string& b = sinks.docs->buf();
+    b += "{\"id\":\"" + id_of[i] + "\",\"source\":\"" + d.source + "\",\"text\":";
+    append_json_string(b, d.text);
+    b += "}\n";
+    sinks.docs->maybe_flush();
+    const std::string& cluster = d.cluster < 0 ? id_of[i] : id_of[static_cast<size_t>(d.cluster)];
+    sinks.truth->buf() += fmt::format("{{\"id\":\"{}\",\"cluster\":\"{}\"}}\n", id_of[i], cluster);
+    if (d.cluster >= 0) {
+      const Overlap ov = overlap(shingles_of_text(d.text), shingles_of_text(docs[static_cast<size_t>(d.cluster)].text));
+      sinks.planted->buf() +=
+          fmt::format("{{\"a\":\"{}\",\"b\":\"{}\",\"kind\":\"{}\",\"jaccard\":{:.6f},\"containment\":{:.6f}}}\n",
+                      id_of[i], cluster, d.kind, ov.jaccard, ov.containment);
+      ++tot.contained;
+    } else {
+      ++tot.base;
+    }
+    tot.text_bytes += d.text.size();
+    ++tot.docs;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1426,7 +1540,9 @@ int main(int argc, char** argv) {
   Vocab vocab;
   build_vocab(vocab, o.seed);
   Totals tot;
-  if (o.target_mb) {
+  if (o.scenario == "templates") {
+    run_templates(o, vocab, sinks, tot);
+  } else if (o.target_mb) {
     const auto target = static_cast<uint64_t>(std::llround(*o.target_mb * 1e6));
     for (uint64_t block = 0; tot.text_bytes < target; ++block) {
       const uint64_t remaining = target - tot.text_bytes;

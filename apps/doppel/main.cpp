@@ -13,8 +13,10 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <utility>
 
 #include "doppel/doppel.hpp"
+#include "eval_command.hpp"
 
 namespace {
 
@@ -60,6 +62,76 @@ doppel::ShingleUnit shingle_unit(const std::string& s) {
   return s == "char" ? doppel::ShingleUnit::kChar : doppel::ShingleUnit::kWord;
 }
 
+// How `dedup` finds near-copy candidates.
+struct SketchFlags {
+  std::string sketch = "minhash";
+  int simhash_radius = 3;
+};
+
+void add_sketch_flags(CLI::App* cmd, SketchFlags& f) {
+  cmd->add_option("--sketch", f.sketch,
+                  "How near-copy candidates are found (every candidate is then verified exactly): minhash (LSH "
+                  "over --num-perm MinHash values, tuned so a pair at --jaccard is found with probability >= "
+                  "0.99) or simhash (one 64-bit SimHash per document, pairs within --simhash-radius bits; less "
+                  "time and memory, but recall at --jaccard depends on the radius, see docs/algorithms.md). "
+                  "Contained copies are found by the containment index either way")
+      ->check(CLI::IsMember({"minhash", "simhash"}))
+      ->capture_default_str();
+  cmd->add_option("--simhash-radius", f.simhash_radius,
+                  "--sketch simhash: fingerprints at most this many bits apart are candidates, 0..16. Larger "
+                  "finds less similar pairs (about 5 bits apart at Jaccard 0.95, 10 at 0.8) at the cost of more "
+                  "tables and candidates")
+      ->check(CLI::Range(0, 16))
+      ->capture_default_str();
+}
+
+void apply_sketch_flags(const SketchFlags& f, doppel::DedupOptions& o) {
+  o.sketch = f.sketch == "simhash" ? doppel::SketchKind::kSimHash : doppel::SketchKind::kMinHash;
+  o.simhash_radius = f.simhash_radius;
+}
+
+// --keep POLICY into the options; false with `error` naming what is wrong. The
+// library checks what it can (empty list entries, missing field) itself.
+bool parse_keep(const std::string& keep, doppel::DedupOptions& o, std::string& error) {
+  if (keep == "longest" || keep == "first") {
+    o.keep = keep == "longest" ? doppel::KeepPolicy::kLongest : doppel::KeepPolicy::kFirst;
+    return true;
+  }
+  if (keep.rfind("source:", 0) == 0) {
+    // source:FIELD=A,B,C: FIELD ends at the first '='; the values are split on ','.
+    const std::string rest = keep.substr(7);
+    const size_t eq = rest.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      error = fmt::format("--keep source: needs FIELD=A,B,... (got '{}')", keep);
+      return false;
+    }
+    o.keep = doppel::KeepPolicy::kSourcePriority;
+    o.keep_field = rest.substr(0, eq);
+    o.keep_priority.clear();
+    for (size_t start = eq + 1;;) {
+      const size_t comma = rest.find(',', start);
+      o.keep_priority.push_back(rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return true;
+  }
+  const std::pair<const char*, doppel::KeepPolicy> with_field[] = {{"earliest:", doppel::KeepPolicy::kEarliest},
+                                                                   {"max:", doppel::KeepPolicy::kMax},
+                                                                   {"min:", doppel::KeepPolicy::kMin}};
+  for (const auto& [prefix, policy] : with_field) {
+    const std::string p = prefix;
+    if (keep.rfind(p, 0) == 0 && keep.size() > p.size()) {
+      o.keep = policy;
+      o.keep_field = keep.substr(p.size());
+      return true;
+    }
+  }
+  error = fmt::format(
+      "--keep must be longest, first, earliest:FIELD, max:FIELD, min:FIELD or source:FIELD=A,B,... (got '{}')", keep);
+  return false;
+}
+
 std::string human_bytes(uint64_t b) {
   if (b >= (uint64_t{1} << 30)) return fmt::format("{:.2f} GB", double(b) / double(uint64_t{1} << 30));
   if (b >= (1u << 20)) return fmt::format("{:.1f} MB", double(b) / double(1u << 20));
@@ -67,10 +139,69 @@ std::string human_bytes(uint64_t b) {
   return fmt::format("{} B", b);
 }
 
+// Boilerplate-aware matching and story grouping.
+struct QualityFlags {
+  std::string boilerplate = "auto";
+  uint32_t boilerplate_min_docs = 20;
+  uint32_t boilerplate_min_source_docs = 3;
+  std::string source_field;
+  std::string level = "copy";
+  double story_threshold = 0.2;
+  std::string date_field;
+  int story_window_days = 0;
+};
+
+void add_quality_flags(CLI::App* cmd, QualityFlags& f) {
+  cmd->add_option("--boilerplate", f.boilerplate,
+                  "auto: lines found in many documents (navigation, bylines, footers) are left out of matching "
+                  "and listed in boilerplate.jsonl; off: every line counts")
+      ->check(CLI::IsMember({"auto", "off"}))
+      ->capture_default_str();
+  cmd->add_option("--boilerplate-min-docs", f.boilerplate_min_docs,
+                  "A line in at least this many documents is boilerplate")
+      ->check(CLI::Range(2u, 1000000000u))
+      ->capture_default_str();
+  cmd->add_option("--source-field", f.source_field,
+                  "JSONL field naming each document's source (outlet, domain); a line repeated within one source "
+                  "is boilerplate from --boilerplate-min-source-docs documents on");
+  cmd->add_option("--boilerplate-min-source-docs", f.boilerplate_min_source_docs,
+                  "With --source-field: a line in at least this many documents of one source is boilerplate")
+      ->check(CLI::Range(2u, 1000000000u))
+      ->capture_default_str();
+  cmd->add_option("--level", f.level,
+                  "copy: copy clusters only; story: also group documents that report the same story (field "
+                  "'story' in clusters.jsonl)")
+      ->check(CLI::IsMember({"copy", "story"}))
+      ->capture_default_str();
+  cmd->add_option("--story-threshold", f.story_threshold,
+                  "With --level story: TF-IDF cosine at or above which two copy clusters tell the same story")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--date-field", f.date_field,
+                  "With --level story: JSONL field with a date (YYYY-MM-DD...) used by --story-window-days");
+  cmd->add_option("--story-window-days", f.story_window_days,
+                  "With --level story and --date-field: documents further apart than this are never one story "
+                  "(0: no window)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
+void apply_quality_flags(const QualityFlags& f, doppel::DedupOptions& o) {
+  o.boilerplate = f.boilerplate == "off" ? doppel::BoilerplateMode::kOff : doppel::BoilerplateMode::kAuto;
+  o.boilerplate_min_docs = f.boilerplate_min_docs;
+  o.boilerplate_min_source_docs = f.boilerplate_min_source_docs;
+  o.source_field = f.source_field;
+  o.level = f.level == "story" ? doppel::Level::kStory : doppel::Level::kCopy;
+  o.story_threshold = f.story_threshold;
+  o.date_field = f.date_field;
+  o.story_window_days = f.story_window_days;
+}
+
 int run_dedup_command(const std::vector<std::string>& inputs, const std::string& output, const TextFlags& tf,
-                      int num_perm, const std::string& keep, const std::string& compress, int threads, bool strict,
-                      const std::string& progress, bool quiet) {
+                      int num_perm, const SketchFlags& sketch, const std::string& keep, const std::string& compress, int threads, bool strict,
+                      const std::string& progress, bool quiet, const QualityFlags& quality) {
   doppel::DedupOptions o;
+  apply_quality_flags(quality, o);
   o.inputs = inputs;
   o.output_dir = output;
   o.id_field = tf.id_field;
@@ -78,21 +209,15 @@ int run_dedup_command(const std::vector<std::string>& inputs, const std::string&
   o.shingle = shingle_unit(tf.shingle);
   o.ngram = tf.ngram;
   o.num_perm = num_perm;
+  apply_sketch_flags(sketch, o);
   o.jaccard = tf.jaccard;
   o.containment = tf.containment;
   o.max_doc_bytes = tf.max_doc_bytes;
   o.threads = threads;
   o.strict = strict;
   o.compress_kept = compress == "zst";
-  if (keep == "longest") {
-    o.keep = doppel::KeepPolicy::kLongest;
-  } else if (keep == "first") {
-    o.keep = doppel::KeepPolicy::kFirst;
-  } else if (keep.rfind("earliest:", 0) == 0 && keep.size() > 9) {
-    o.keep = doppel::KeepPolicy::kEarliest;
-    o.keep_field = keep.substr(9);
-  } else {
-    fmt::print(stderr, "doppel: --keep must be longest, first or earliest:FIELD (got '{}')\n", keep);
+  if (std::string error; !parse_keep(keep, o, error)) {
+    fmt::print(stderr, "doppel: {}\n", error);
     return kExitError;
   }
 
@@ -182,6 +307,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> inputs;
   std::string output;
   int num_perm = 128;
+  SketchFlags sketch_flags;
   std::string keep = "longest";
   std::string compress = "none";
   int threads = 0;
@@ -199,12 +325,18 @@ int main(int argc, char** argv) {
       ->required();
   dedup->add_option("-o,--output", output, "Output directory (created if missing)")->required();
   add_text_flags(dedup, dedup_flags);
+  QualityFlags quality_flags;
+  add_quality_flags(dedup, quality_flags);
   dedup->add_option("--num-perm", num_perm, "MinHash permutations per document (sketch size), 8..1024")
       ->check(CLI::Range(8, 1024))
       ->capture_default_str();
+  add_sketch_flags(dedup, sketch_flags);
   dedup->add_option("--keep", keep,
-                    "Which document of a cluster is kept: longest (most text), first (input order) or "
-                    "earliest:FIELD (smallest value of a JSONL field, e.g. a date); ties go to the smaller id")
+                    "Which document of a cluster is kept: longest (most text); first (input order); "
+                    "earliest:FIELD (smallest value of a JSONL field, e.g. a date; missing last); max:FIELD / "
+                    "min:FIELD (largest / smallest JSON number in FIELD; other or missing values lose); "
+                    "source:FIELD=A,B,... (FIELD's value earliest in the list wins, unlisted values lose; then "
+                    "longest). Remaining ties go to the smaller id")
       ->capture_default_str();
   dedup->add_option("--compress", compress, "Compress kept documents: none (kept.jsonl) or zst (kept.jsonl.zst)")
       ->check(CLI::IsMember({"none", "zst"}))
@@ -228,6 +360,8 @@ int main(int argc, char** argv) {
   add_text_flags(explain, explain_flags);
   explain->add_flag("--json", json, "Print JSON instead of text");
 
+  doppel::cli::EvalCommand eval_command(app);  // `doppel eval` (apps/doppel/eval_command.cpp)
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -237,8 +371,10 @@ int main(int argc, char** argv) {
     return kExitError;
   }
 
+  if (eval_command.parsed()) return eval_command.run();
   if (dedup->parsed()) {
-    return run_dedup_command(inputs, output, dedup_flags, num_perm, keep, compress, threads, strict, progress, quiet);
+    return run_dedup_command(inputs, output, dedup_flags, num_perm, sketch_flags, keep, compress, threads, strict, progress,
+                             quiet, quality_flags);
   }
   return run_explain_command(explain_args, explain_flags, json);
 }

@@ -24,7 +24,13 @@ namespace doppel {
 enum class ShingleUnit { kWord, kChar };
 // How candidate pairs for near copies are found (all are verified exactly afterwards).
 enum class SketchKind { kMinHash, kOph, kSimHash };
-enum class KeepPolicy { kLongest, kFirst, kEarliest };
+// Whether lines repeated across many documents are left out of matching.
+enum class BoilerplateMode { kOff, kAuto };
+// kCopy: copy clusters only. kStory: also group documents that report the same story.
+enum class Level { kCopy, kStory };
+// Which document of a cluster is kept (README, --keep): kEarliest/kMax/kMin compare
+// the value of keep_field; kSourcePriority ranks it by its position in keep_priority.
+enum class KeepPolicy { kLongest, kFirst, kEarliest, kMax, kMin, kSourcePriority };
 enum class MatchKind { kExact, kNear, kContained };
 
 const char* to_string(MatchKind kind);
@@ -40,11 +46,29 @@ struct DedupOptions {
   int ngram = 5;
   int num_perm = 128;
   SketchKind sketch = SketchKind::kMinHash;
+  int simhash_radius = 3;  // SketchKind::kSimHash: Hamming radius of candidate pairs, 0..16
   double jaccard = 0.8;      // pairs with Jaccard >= this are "near"
   double containment = 0.8;  // pairs with max containment >= this are "contained"
 
+  // Boilerplate: a line in >= boilerplate_min_docs documents, or in >=
+  // boilerplate_min_source_docs documents of one source (source_field), is left out
+  // of the shingles used for matching and listed in boilerplate.jsonl.
+  BoilerplateMode boilerplate = BoilerplateMode::kAuto;
+  uint32_t boilerplate_min_docs = 20;
+  uint32_t boilerplate_min_source_docs = 3;
+  std::string source_field;  // e.g. an outlet or domain; empty: no per-source rule
+
+  // Story grouping (Level::kStory): TF-IDF cosine >= story_threshold between copy
+  // clusters' representatives, optionally only within story_window_days of each
+  // other by date_field (YYYY-MM-DD...).
+  Level level = Level::kCopy;
+  double story_threshold = 0.2;
+  std::string date_field;
+  int story_window_days = 0;  // 0: no window
+
   KeepPolicy keep = KeepPolicy::kLongest;
-  std::string keep_field;  // for KeepPolicy::kEarliest
+  std::string keep_field;  // for KeepPolicy::kEarliest, kMax, kMin, kSourcePriority
+  std::vector<std::string> keep_priority;  // for kSourcePriority: field values, best first
 
   bool compress_kept = false;  // kept.jsonl.zst instead of kept.jsonl
   int threads = 0;             // 0: all hardware threads
@@ -73,6 +97,9 @@ struct DedupSummary {
   uint64_t rejected = 0;
   uint64_t repaired = 0;
   uint64_t clusters = 0;  // clusters with more than one document
+  uint64_t boilerplate_lines = 0;
+  uint64_t mostly_boilerplate = 0;  // documents compared on full text: nothing else left
+  uint64_t stories = 0;             // stories with more than one copy cluster (Level::kStory)
   uint64_t pairs = 0;
   uint64_t input_bytes = 0;  // bytes of document text read
   double seconds = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "doppel/dedup.hpp"
+#include "doppel/eval.hpp"
 #include "doppel/explain.hpp"
 #include "doppel/status.hpp"
 #include "doppel/version.hpp"

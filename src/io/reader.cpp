@@ -385,14 +385,19 @@ Status InputSet::read_jsonl_file(uint32_t index, detail::ReadContext& context,
   const InputFile& file = files_[index];
   FileStamp& stamp = stamps_[index];
   const bool is_stdin = file.path == "-";
+  // stdin can only be consumed once; a later pass (e.g. after a boilerplate
+  // learning pass) replays it from the spool file written by the first.
+  const bool replay = is_stdin && stamp.known && !options_.stdin_spool_path.empty();
   Fd fd;
   struct stat st;
-  if (const int err = open_for_reading(file.path, fd, st)) {
+  if (const int err = open_for_reading(replay ? options_.stdin_spool_path : file.path, fd, st)) {
     return on_problem(make_problem(Problem::Severity::kRejected, file,
                                    fmt::format("cannot open: {}", std::strerror(err))));
   }
   Fd spool;
-  if (is_stdin) {
+  if (replay) {
+    // The stamp of the spool recorded by the first pass stays valid.
+  } else if (is_stdin) {
     stamp = FileStamp{};
     if (!options_.stdin_spool_path.empty()) {
       const int raw = ::open(options_.stdin_spool_path.c_str(),

@@ -16,6 +16,7 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
 #include <chrono>
@@ -31,12 +32,17 @@
 #include "doppel/dedup.hpp"
 #include "doppel/version.hpp"
 #include "index/lsh.hpp"
+#include "index/simhash_index.hpp"
 #include "io/reader.hpp"
 #include "match/verify.hpp"
 #include "pipeline/document_stage.hpp"
+#include "pipeline/quality_stages.hpp"
+#include "pipeline/record_feed.hpp"
 #include "report/json.hpp"
 #include "report/output_file.hpp"
 #include "sketch/minhash.hpp"
+#include "story/story.hpp"
+#include "sketch/simhash.hpp"
 
 namespace doppel {
 
@@ -57,10 +63,13 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// Records are processed in batches: large enough to keep both cores busy,
-// small enough that the original texts of one batch are all we hold in memory.
-constexpr size_t kBatchBytes = 16 << 20;
-constexpr size_t kBatchDocs = 8192;
+// Records are read ahead in batches (pipeline/record_feed.hpp): small enough
+// that both cores stay busy from the first batch to the last, large enough that
+// handing a batch between threads costs nothing. Original text is held only for
+// the batches read ahead and in flight, never for the whole corpus.
+constexpr size_t kBatchBytes = size_t{2} << 20;
+constexpr size_t kBatchDocs = 1024;
+constexpr size_t kBatchesReadAhead = 4;
 
 struct Doc {
   std::string id;
@@ -70,6 +79,10 @@ struct Doc {
   std::optional<io::FieldValue> keep_value;
   core::Hash128 exact;
   std::vector<uint64_t> shingles;
+  float boilerplate_fraction = 0;
+  bool only_boilerplate = false;
+  std::optional<int64_t> day;  // --date-field, for the story window
+  story::TermVector terms;     // --level story only
 };
 
 struct Rejection {
@@ -118,14 +131,29 @@ class DedupRun {
   Result<DedupSummary> run();
 
  private:
+  // One batch on its way through read_and_sketch's pipeline.
+  struct BatchWork {
+    FeedBatch batch;
+    std::vector<ProcessedDocument> processed;
+    std::vector<uint32_t> sigs;  // batch.records.size() rows of num_perm values
+    // Per record: (line key, original line) of its boilerplate lines, merged in
+    // input order so boilerplate.jsonl's examples do not depend on scheduling.
+    std::vector<std::vector<std::pair<uint64_t, std::string>>> boilerplate_examples;
+    std::vector<story::TermVector> terms;  // --level story only
+  };
+
   Status validate();
   Status read_and_sketch();
-  Status process_batch(std::vector<io::Record>& batch);
+  void process_batch(BatchWork& work);
+  Status accept_batch(BatchWork& work);
+  Status handle_problem(const io::Problem& p);
   Status reject(Rejection r);
   void group_exact();
   Status find_candidates(std::vector<index::CandidatePair>& candidates);
   void verify_candidates(const std::vector<index::CandidatePair>& candidates);
   void build_clusters();
+  void group_stories();
+  Status write_boilerplate(report::OutputFile& f);
   Status write_outputs();
   Status write_clusters(report::OutputFile& f);
   Status write_pairs(report::OutputFile& f);
@@ -137,6 +165,16 @@ class DedupRun {
   };
   KindCounts count_duplicates() const;
   bool keep_better(uint32_t x, uint32_t y) const;
+  bool keep_uses_field() const;
+  size_t keep_priority_rank(const std::optional<io::FieldValue>& v) const;
+  std::string keep_description() const;
+  // --sketch simhash, kept apart from the MinHash path: the leaders' fingerprints and
+  // their pairs within --simhash-radius, by leader index.
+  Result<std::vector<index::CandidatePair>> simhash_candidates();
+  // MinHash values stored per document: none when SimHash finds the near candidates.
+  size_t signature_width() const {
+    return opt_.sketch == SketchKind::kSimHash ? 0 : static_cast<size_t>(opt_.num_perm);
+  }
   void message(const std::string& m) const {
     if (opt_.on_message) opt_.on_message(m);
   }
@@ -146,6 +184,16 @@ class DedupRun {
   ShingleConfig shingle_config_;
   std::unique_ptr<io::InputSet> inputs_;
   std::string stdin_spool_;
+  tbb::enumerable_thread_specific<DocumentScratch> scratch_;  // warm buffers, one per worker
+  Clock::time_point last_progress_ = Clock::now();
+
+  // Indices into each record's captured fields (io::ReaderOptions::extra_fields).
+  int keep_field_index_ = -1, source_field_index_ = -1, date_field_index_ = -1;
+  boilerplate::BoilerplateSet boilerplate_;
+  std::vector<std::pair<uint64_t, std::string>> boilerplate_examples_;  // sorted by key, first seen
+  std::vector<uint32_t> story_of_component_;
+  uint32_t stories_ = 0;
+  double t_boilerplate_ = 0, t_story_ = 0;
 
   std::vector<Doc> docs_;
   std::vector<uint32_t> signatures_;  // docs_.size() rows of num_perm values
@@ -158,7 +206,9 @@ class DedupRun {
   std::vector<uint32_t> leader_of_;  // per doc: first doc with the same exact hash
   std::vector<uint32_t> leaders_;
   index::Banding banding_;
+  index::SimHashLayout simhash_layout_;  // --sketch simhash only
   uint64_t candidate_count_ = 0;
+  uint64_t sketch_candidate_count_ = 0;  // of those, from the near-copy sketch (--sketch)
   std::vector<VerifiedPair> pairs_;
 
   cluster::Components components_;
@@ -180,8 +230,19 @@ Status DedupRun::validate() {
   }
   if (!(opt_.jaccard > 0 && opt_.jaccard <= 1)) return invalid_argument("--jaccard must be in (0, 1]");
   if (!(opt_.containment > 0 && opt_.containment <= 1)) return invalid_argument("--containment must be in (0, 1]");
-  if (opt_.keep == KeepPolicy::kEarliest && opt_.keep_field.empty()) {
-    return invalid_argument("--keep earliest:FIELD needs a field name");
+  if (keep_uses_field() && opt_.keep_field.empty()) {
+    return invalid_argument(fmt::format("--keep {} needs a field name", keep_description()));
+  }
+  if (opt_.keep == KeepPolicy::kSourcePriority) {
+    if (opt_.keep_priority.empty()) return invalid_argument("--keep source:FIELD=A,B,... needs at least one value");
+    for (const auto& v : opt_.keep_priority) {
+      if (v.empty()) return invalid_argument("--keep source:FIELD=A,B,...: an empty value in the priority list");
+    }
+  }
+  if (opt_.sketch == SketchKind::kSimHash &&
+      (opt_.simhash_radius < 0 || opt_.simhash_radius > index::kMaxSimHashRadius)) {
+    return invalid_argument(
+        fmt::format("--simhash-radius {} is out of range 0..{}", opt_.simhash_radius, index::kMaxSimHashRadius));
   }
   if (std::count(opt_.inputs.begin(), opt_.inputs.end(), "-") > 1) {
     return invalid_argument("stdin (-) can be given only once");
@@ -204,76 +265,125 @@ Status DedupRun::read_and_sketch() {
   ropt.id_field = opt_.id_field;
   ropt.text_field = opt_.text_field;
   ropt.max_doc_bytes = opt_.max_doc_bytes;
-  if (opt_.keep == KeepPolicy::kEarliest) ropt.extra_fields.push_back(opt_.keep_field);
+  auto capture = [&](const std::string& field) {
+    ropt.extra_fields.push_back(field);
+    return static_cast<int>(ropt.extra_fields.size() - 1);
+  };
+  if (keep_uses_field()) keep_field_index_ = capture(opt_.keep_field);
+  if (!opt_.source_field.empty()) source_field_index_ = capture(opt_.source_field);
+  if (opt_.level == Level::kStory && !opt_.date_field.empty()) date_field_index_ = capture(opt_.date_field);
   if (std::find(opt_.inputs.begin(), opt_.inputs.end(), "-") != opt_.inputs.end()) {
     stdin_spool_ = (fs::path(opt_.output_dir) / fmt::format(".doppel-stdin-{}.jsonl", ::getpid())).string();
     ropt.stdin_spool_path = stdin_spool_;
   }
   inputs_ = std::make_unique<io::InputSet>(opt_.inputs, ropt);
   DOPPEL_TRY(inputs_->open());
+  if (opt_.boilerplate == BoilerplateMode::kAuto) {
+    // A pass of its own: whether a line is boilerplate depends on every document.
+    auto t = Clock::now();
+    DOPPEL_ASSIGN_OR_RETURN(boilerplate_, learn_boilerplate(*inputs_, source_field_index_,
+                                                            {opt_.boilerplate_min_docs, opt_.boilerplate_min_source_docs}));
+    t_boilerplate_ = seconds_since(t);
+  }
 
-  std::vector<io::Record> batch;
-  size_t batch_bytes = 0;
-  auto last_progress = Clock::now();
-  auto on_record = [&](io::Record&& r) -> Status {
-    ++records_seen_;
-    batch_bytes += r.text.size();
-    batch.push_back(std::move(r));
-    if (batch.size() >= kBatchDocs || batch_bytes >= kBatchBytes) {
-      DOPPEL_TRY(process_batch(batch));
-      batch_bytes = 0;
-      if (opt_.on_progress && seconds_since(last_progress) > 0.2) {
-        last_progress = Clock::now();
-        opt_.on_progress({records_seen_, input_bytes_, seconds_since(start_), false});
-      }
-    }
-    return Status::ok();
-  };
-  auto on_problem = [&](const io::Problem& p) -> Status {
-    switch (p.severity) {
-      case io::Problem::Severity::kRejected:
-        // A problem without a line is a whole file or the tail of a damaged
-        // archive; it is still one entry in rejected.jsonl so it is not lost.
-        if (p.line) ++records_seen_;
-        return reject({p.file, p.line, p.offset, p.id, p.reason});
-      case io::Problem::Severity::kRepaired: {
-        ++repaired_;
-        std::string m = fmt::format("{}: {}", where(p.file, p.line, p.offset), p.reason);
-        if (opt_.strict) return data_error(m + " (--strict: stopping at the first problem)");
-        message("repaired: " + m);
-        return Status::ok();
-      }
-      case io::Problem::Severity::kSkippedFile:
-        return Status::ok();
-    }
-    return Status::ok();
-  };
-  DOPPEL_TRY(inputs_->for_each(on_record, on_problem));
-  DOPPEL_TRY(process_batch(batch));
+  // Three stages overlap: the feed's reader thread decompresses and parses
+  // ahead; batches are normalised, shingled and sketched in parallel; and they
+  // are accepted one at a time in input order, which keeps document numbers,
+  // id checks and rejections canonical whatever the thread count.
+  RecordFeed feed(*inputs_, FeedLimits{kBatchBytes, kBatchDocs, kBatchesReadAhead});
+  feed.start();
+  Status failure;
+  const int threads = opt_.threads > 0 ? opt_.threads : static_cast<int>(std::thread::hardware_concurrency());
+  const size_t in_flight = 2 * static_cast<size_t>(std::max(threads, 1)) + 2;
+  tbb::parallel_pipeline(
+      in_flight,
+      tbb::make_filter<void, BatchWork*>(tbb::filter_mode::serial_in_order,
+                                         [&](tbb::flow_control& fc) -> BatchWork* {
+                                           auto work = std::make_unique<BatchWork>();
+                                           if (!feed.next(work->batch)) {
+                                             fc.stop();
+                                             return nullptr;
+                                           }
+                                           return work.release();
+                                         }) &
+          tbb::make_filter<BatchWork*, BatchWork*>(tbb::filter_mode::parallel,
+                                                   [&](BatchWork* work) {
+                                                     if (failure.is_ok()) process_batch(*work);
+                                                     return work;
+                                                   }) &
+          tbb::make_filter<BatchWork*, void>(tbb::filter_mode::serial_in_order, [&](BatchWork* work) {
+            std::unique_ptr<BatchWork> owned(work);
+            if (!failure.is_ok()) return;
+            failure = accept_batch(*owned);
+            if (!failure.is_ok()) feed.cancel();
+          }));
+  const Status read = feed.finish();
+  DOPPEL_TRY(failure);
+  DOPPEL_TRY(read);
   if (opt_.on_progress) opt_.on_progress({records_seen_, input_bytes_, seconds_since(start_), true});
   return Status::ok();
 }
 
-Status DedupRun::process_batch(std::vector<io::Record>& batch) {
-  if (batch.empty()) return Status::ok();
-  const int k = opt_.num_perm;
-  std::vector<ProcessedDocument> processed(batch.size());
-  std::vector<uint32_t> sigs(batch.size() * k);
-  tbb::enumerable_thread_specific<DocumentScratch> scratch;
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, batch.size(), 16), [&](const tbb::blocked_range<size_t>& r) {
-    DocumentScratch& s = scratch.local();
+Status DedupRun::handle_problem(const io::Problem& p) {
+  switch (p.severity) {
+    case io::Problem::Severity::kRejected:
+      // A problem without a line is a whole file or the tail of a damaged
+      // archive; it is still one entry in rejected.jsonl so it is not lost.
+      if (p.line) ++records_seen_;
+      return reject({p.file, p.line, p.offset, p.id, p.reason});
+    case io::Problem::Severity::kRepaired: {
+      ++repaired_;
+      std::string m = fmt::format("{}: {}", where(p.file, p.line, p.offset), p.reason);
+      if (opt_.strict) return data_error(m + " (--strict: stopping at the first problem)");
+      message("repaired: " + m);
+      return Status::ok();
+    }
+    case io::Problem::Severity::kSkippedFile:
+      return Status::ok();
+  }
+  return Status::ok();
+}
+
+void DedupRun::process_batch(BatchWork& work) {
+  auto& records = work.batch.records;
+  const size_t k = signature_width();
+  work.processed.resize(records.size());
+  work.sigs.resize(records.size() * k);
+  work.boilerplate_examples.resize(records.size());
+  if (opt_.level == Level::kStory) work.terms.resize(records.size());
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, records.size()), [&](const tbb::blocked_range<size_t>& r) {
+    DocumentScratch& s = scratch_.local();
     for (size_t i = r.begin(); i != r.end(); ++i) {
-      process_document(batch[i].text, shingle_config_, s, processed[i]);
-      hasher_.sketch(processed[i].shingles, std::span<uint32_t>(sigs.data() + i * k, k));
+      process_document(records[i].text, shingle_config_, s, work.processed[i], false,
+                       {&boilerplate_, &work.boilerplate_examples[i]});
+      if (opt_.level == Level::kStory) {
+        // Story terms come from the whole text: idf already discounts template words.
+        text::normalize(records[i].text, s.normalized);
+        text::tokenize(s.normalized.text, text::TokenMode::kWord, s.tokens);
+        story::extract_terms(s.normalized.text, s.tokens, work.terms[i]);
+      }
+      hasher_.sketch(work.processed[i].shingles, std::span<uint32_t>(work.sigs.data() + i * k, k));
     }
   });
+}
 
-  // Serial, in input order: id checks and appending keep the numbering canonical.
-  for (size_t i = 0; i < batch.size(); ++i) {
-    io::Record& r = batch[i];
+Status DedupRun::accept_batch(BatchWork& work) {
+  auto& records = work.batch.records;
+  auto& problems = work.batch.problems;
+  const size_t k = signature_width();
+  size_t next_problem = 0;
+  // Records and problems in the order the reader met them.
+  for (size_t i = 0; i <= records.size(); ++i) {
+    while (next_problem < problems.size() && problems[next_problem].first == i) {
+      DOPPEL_TRY(handle_problem(problems[next_problem++].second));
+    }
+    if (i == records.size()) break;
+    ++records_seen_;
+    io::Record& r = records[i];
+    ProcessedDocument& processed = work.processed[i];
     const std::string& file = inputs_->files()[r.pos.file_index].display;
     std::optional<uint64_t> line = r.pos.line ? std::optional<uint64_t>(r.pos.line) : std::nullopt;
-    if (processed[i].empty) {
+    if (processed.empty) {
       DOPPEL_TRY(reject({file, line, r.pos.offset, r.id,
                          r.text.empty() ? "empty document: the text is empty"
                                         : "empty document: no words left after normalisation"}));
@@ -294,16 +404,30 @@ Status DedupRun::process_batch(std::vector<io::Record>& batch) {
     d.id = std::move(r.id);
     d.pos = r.pos;
     d.text_bytes = r.text.size();
-    d.normalized_bytes = processed[i].normalized_bytes;
-    if (!r.fields.empty()) d.keep_value = std::move(r.fields[0]);
-    d.exact = processed[i].exact;
-    d.shingles = std::move(processed[i].shingles);
-    d.shingles.shrink_to_fit();
+    d.normalized_bytes = processed.normalized_bytes;
+    if (keep_field_index_ >= 0) d.keep_value = std::move(r.fields[static_cast<size_t>(keep_field_index_)]);
+    if (date_field_index_ >= 0) {
+      const auto& f = r.fields[static_cast<size_t>(date_field_index_)];
+      if (f) d.day = story::parse_day(f->text);
+    }
+    d.boilerplate_fraction = static_cast<float>(processed.boilerplate_fraction);
+    d.only_boilerplate = processed.only_boilerplate;
+    if (opt_.level == Level::kStory) d.terms = std::move(work.terms[i]);
+    for (auto& [key, line_text] : work.boilerplate_examples[i]) {
+      auto at = std::lower_bound(boilerplate_examples_.begin(), boilerplate_examples_.end(), key,
+                                 [](const auto& e, uint64_t k2) { return e.first < k2; });
+      if (at == boilerplate_examples_.end() || at->first != key) boilerplate_examples_.insert(at, {key, std::move(line_text)});
+    }
+    d.exact = processed.exact;
+    d.shingles = std::move(processed.shingles);
     input_bytes_ += d.text_bytes;
     docs_.push_back(std::move(d));
-    signatures_.insert(signatures_.end(), sigs.begin() + i * k, sigs.begin() + (i + 1) * k);
+    signatures_.insert(signatures_.end(), work.sigs.begin() + i * k, work.sigs.begin() + (i + 1) * k);
   }
-  batch.clear();
+  if (opt_.on_progress && seconds_since(last_progress_) > 0.2) {
+    last_progress_ = Clock::now();
+    opt_.on_progress({records_seen_, input_bytes_, seconds_since(start_), false});
+  }
   return Status::ok();
 }
 
@@ -340,7 +464,8 @@ void DedupRun::group_exact() {
 Status DedupRun::find_candidates(std::vector<index::CandidatePair>& candidates) {
   const int k = opt_.num_perm;
   const uint32_t m = static_cast<uint32_t>(leaders_.size());
-  std::vector<uint32_t> sigs(static_cast<size_t>(m) * k);
+  const size_t w = signature_width();
+  std::vector<uint32_t> sigs(m * w);
   index::ContainmentParams cp;
   cp.threshold = opt_.containment;
   cp.k = k;
@@ -348,13 +473,19 @@ Status DedupRun::find_candidates(std::vector<index::CandidatePair>& candidates) 
   std::vector<uint32_t> sizes(m);
   for (uint32_t i = 0; i < m; ++i) {
     uint32_t d = leaders_[i];
-    std::copy_n(signatures_.begin() + static_cast<size_t>(d) * k, k, sigs.begin() + static_cast<size_t>(i) * k);
+    std::copy_n(signatures_.begin() + d * w, w, sigs.begin() + i * w);
     const auto& s = docs_[d].shingles;
     bottoms[i] = std::span<const uint64_t>(s.data(), index::containment_sketch_length(s, cp));
     sizes[i] = static_cast<uint32_t>(std::min<size_t>(s.size(), UINT32_MAX));
   }
   std::vector<uint32_t>().swap(signatures_);  // no longer needed: free before the index grows
-  auto jc = index::jaccard_candidates(sigs, m, k, banding_);
+  std::vector<index::CandidatePair> jc;
+  if (opt_.sketch == SketchKind::kSimHash) {
+    DOPPEL_ASSIGN_OR_RETURN(jc, simhash_candidates());
+  } else {
+    jc = index::jaccard_candidates(sigs, m, k, banding_);
+  }
+  sketch_candidate_count_ = jc.size();
   std::vector<uint32_t>().swap(sigs);
   auto cc = index::containment_candidates(bottoms, sizes, cp);
   candidates.reserve(jc.size() + cc.size());
@@ -365,6 +496,26 @@ Status DedupRun::find_candidates(std::vector<index::CandidatePair>& candidates) 
   }
   candidate_count_ = candidates.size();
   return Status::ok();
+}
+
+Result<std::vector<index::CandidatePair>> DedupRun::simhash_candidates() {
+  // Fingerprints are computed here, from the shingle sets every document keeps for
+  // verification, and only for exact-group leaders: 8 bytes each, and read_and_sketch
+  // skips MinHash in this mode.
+  const size_t m = leaders_.size();
+  std::vector<uint64_t> prints(m);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, m, 64), [&](const tbb::blocked_range<size_t>& r) {
+    for (size_t i = r.begin(); i != r.end(); ++i) prints[i] = sketch::simhash(docs_[leaders_[i]].shingles);
+  });
+  DOPPEL_ASSIGN_OR_RETURN(simhash_layout_, index::choose_simhash_layout(opt_.simhash_radius, m));
+  if (simhash_layout_.crowded) {
+    message(fmt::format("--simhash-radius {} over {} documents: within {} tables the key is only {} bits, so "
+                        "unrelated documents crowd the buckets and pairs in buckets of more than {} documents are "
+                        "only partly tested; a smaller radius keeps full recall within it",
+                        opt_.simhash_radius, m, index::SimHashLayoutLimits{}.max_tables,
+                        simhash_layout_.min_key_bits, index::BucketLimits{}.max_full_bucket));
+  }
+  return index::simhash_candidates(prints, simhash_layout_);
 }
 
 void DedupRun::verify_candidates(const std::vector<index::CandidatePair>& candidates) {
@@ -404,6 +555,18 @@ int compare_keep_values(const std::optional<io::FieldValue>& x, const std::optio
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
+// --keep max:/min:FIELD: only JSON numbers compete, larger (max) or smaller (min)
+// first; anything else (a string, even "12", a boolean, no value) loses to every
+// number and ties with the other losers.
+int compare_keep_numbers(const std::optional<io::FieldValue>& x, const std::optional<io::FieldValue>& y,
+                         bool largest_first) {
+  const bool xn = x && x->kind == io::FieldValue::Kind::kNumber;
+  const bool yn = y && y->kind == io::FieldValue::Kind::kNumber;
+  if (xn != yn) return xn ? -1 : 1;
+  if (!xn || x->number == y->number) return 0;
+  return (x->number > y->number) == largest_first ? -1 : 1;
+}
+
 bool DedupRun::keep_better(uint32_t x, uint32_t y) const {
   const Doc& a = docs_[x];
   const Doc& b = docs_[y];
@@ -418,8 +581,50 @@ bool DedupRun::keep_better(uint32_t x, uint32_t y) const {
       if (c != 0) return c < 0;
       return a.id < b.id;
     }
+    case KeepPolicy::kMax:
+    case KeepPolicy::kMin: {
+      int c = compare_keep_numbers(a.keep_value, b.keep_value, opt_.keep == KeepPolicy::kMax);
+      if (c != 0) return c < 0;
+      return a.id < b.id;
+    }
+    case KeepPolicy::kSourcePriority: {
+      const size_t ra = keep_priority_rank(a.keep_value), rb = keep_priority_rank(b.keep_value);
+      if (ra != rb) return ra < rb;
+      if (a.normalized_bytes != b.normalized_bytes) return a.normalized_bytes > b.normalized_bytes;
+      return a.id < b.id;
+    }
   }
   return false;
+}
+
+bool DedupRun::keep_uses_field() const {
+  return opt_.keep == KeepPolicy::kEarliest || opt_.keep == KeepPolicy::kMax || opt_.keep == KeepPolicy::kMin ||
+         opt_.keep == KeepPolicy::kSourcePriority;
+}
+
+// --keep source:FIELD=A,B,C: the value's position in the list; a value not in it, or
+// no value, ranks after every listed one. Values match by their text (strings
+// unescaped, numbers and booleans as spelled in the JSON).
+size_t DedupRun::keep_priority_rank(const std::optional<io::FieldValue>& v) const {
+  const auto& list = opt_.keep_priority;
+  if (!v) return list.size();
+  return static_cast<size_t>(std::find(list.begin(), list.end(), v->text) - list.begin());
+}
+
+std::string DedupRun::keep_description() const {
+  switch (opt_.keep) {
+    case KeepPolicy::kLongest: return "longest";
+    case KeepPolicy::kFirst: return "first";
+    case KeepPolicy::kEarliest: return "earliest:" + opt_.keep_field;
+    case KeepPolicy::kMax: return "max:" + opt_.keep_field;
+    case KeepPolicy::kMin: return "min:" + opt_.keep_field;
+    case KeepPolicy::kSourcePriority: {
+      std::string s = "source:" + opt_.keep_field + "=";
+      for (size_t i = 0; i < opt_.keep_priority.size(); ++i) s += (i ? "," : "") + opt_.keep_priority[i];
+      return s;
+    }
+  }
+  return "?";
 }
 
 void DedupRun::build_clusters() {
@@ -432,6 +637,42 @@ void DedupRun::build_clusters() {
   links_ = cluster::link_to_representatives(n, edges_, components_, representatives_);
 }
 
+void DedupRun::group_stories() {
+  // Stories group copy clusters: each cluster takes part once, through its
+  // representative, so a story is not inflated by its own copies.
+  std::vector<story::TermVector> terms(representatives_.size());
+  std::vector<std::optional<int64_t>> days(representatives_.size());
+  for (size_t c = 0; c < representatives_.size(); ++c) {
+    terms[c] = std::move(docs_[representatives_[c]].terms);
+    days[c] = docs_[representatives_[c]].day;
+  }
+  story::StoryOptions so;
+  so.threshold = opt_.story_threshold;
+  if (opt_.story_window_days > 0) so.window_days = opt_.story_window_days;
+  story::StoryGroups g = story::group_stories(terms, days, so);
+  story_of_component_ = std::move(g.story_of);
+  std::vector<uint32_t> size(g.stories, 0);
+  for (uint32_t s : story_of_component_) ++size[s];
+  stories_ = static_cast<uint32_t>(std::count_if(size.begin(), size.end(), [](uint32_t n) { return n > 1; }));
+}
+
+Status DedupRun::write_boilerplate(report::OutputFile& f) {
+  // Most widespread first; ties by key so the order is fixed.
+  std::vector<const boilerplate::Line*> lines;
+  for (const auto& l : boilerplate_.lines()) lines.push_back(&l);
+  std::sort(lines.begin(), lines.end(), [](const boilerplate::Line* a, const boilerplate::Line* b) {
+    return a->documents != b->documents ? a->documents > b->documents : a->key < b->key;
+  });
+  return write_jsonl(f, lines.size(), [&](size_t i, report::JsonObject& o) {
+    const boilerplate::Line& l = *lines[i];
+    auto ex = std::lower_bound(boilerplate_examples_.begin(), boilerplate_examples_.end(), l.key,
+                               [](const auto& e, uint64_t k) { return e.first < k; });
+    std::string example = ex != boilerplate_examples_.end() && ex->first == l.key ? ex->second : std::string();
+    o.field("hash", fmt::format("{:016x}", l.key)).field("text", example).field("documents", l.documents);
+    if (source_field_index_ >= 0) o.field("source_documents", l.source_documents);
+  });
+}
+
 Status DedupRun::write_clusters(report::OutputFile& f) {
   return write_jsonl(f, docs_.size(), [&](size_t d, report::JsonObject& o) {
     uint32_t c = components_.component_of[d];
@@ -441,11 +682,16 @@ Status DedupRun::write_clusters(report::OutputFile& f) {
     const cluster::Link& link = links_[d];
     if (link.parent == cluster::kNone) {
       o.null_field("match").null_field("matched_with").null_field("jaccard").null_field("containment");
-      return;
+    } else {
+      const VerifiedPair& p = pairs_[link.edge];
+      o.field("match", to_string(p.kind)).field("matched_with", docs_[link.parent].id);
+      o.field("jaccard", p.overlap.jaccard()).field("containment", p.overlap.max_containment());
     }
-    const VerifiedPair& p = pairs_[link.edge];
-    o.field("match", to_string(p.kind)).field("matched_with", docs_[link.parent].id);
-    o.field("jaccard", p.overlap.jaccard()).field("containment", p.overlap.max_containment());
+    if (opt_.boilerplate == BoilerplateMode::kAuto) {
+      // 1 means nothing but boilerplate: that document was compared on its full text.
+      o.field("boilerplate", docs_[d].only_boilerplate ? 1.0 : static_cast<double>(docs_[d].boilerplate_fraction));
+    }
+    if (opt_.level == Level::kStory) o.field("story", story_of_component_[c]);
   });
 }
 
@@ -534,19 +780,36 @@ std::string DedupRun::summary_json() const {
     report::JsonObject o(params);
     o.field("shingle", opt_.shingle == ShingleUnit::kWord ? "word" : "char").field("ngram", opt_.ngram);
     o.field("num_perm", opt_.num_perm).field("jaccard", opt_.jaccard).field("containment", opt_.containment);
-    o.field("lsh_bands", banding_.bands).field("lsh_rows", banding_.rows);
-    o.field("lsh_probability_at_threshold", banding_.p_at_threshold);
-    std::string keep = opt_.keep == KeepPolicy::kLongest ? "longest"
-                       : opt_.keep == KeepPolicy::kFirst ? "first"
-                                                         : "earliest:" + opt_.keep_field;
-    o.field("keep", keep).field("id_field", opt_.id_field).field("text_field", opt_.text_field);
+    if (opt_.sketch == SketchKind::kSimHash) {
+      // The LSH banding is not used in this mode; the table layout is what was searched.
+      o.field("sketch", "simhash").field("simhash_radius", opt_.simhash_radius);
+      o.field("simhash_blocks", simhash_layout_.blocks).field("simhash_tables", simhash_layout_.tables);
+      o.field("simhash_seed", fmt::format("{:#018x}", sketch::kSimHashSeed));
+    } else {
+      o.field("lsh_bands", banding_.bands).field("lsh_rows", banding_.rows);
+      o.field("lsh_probability_at_threshold", banding_.p_at_threshold);
+    }
+    o.field("keep", keep_description()).field("id_field", opt_.id_field).field("text_field", opt_.text_field);
     o.field("minhash_seed", fmt::format("{:#018x}", sketch::kMinHashSeed));
+    o.field("boilerplate", opt_.boilerplate == BoilerplateMode::kAuto ? "auto" : "off");
+    if (opt_.boilerplate == BoilerplateMode::kAuto) {
+      o.field("boilerplate_min_docs", opt_.boilerplate_min_docs);
+      o.field("boilerplate_min_source_docs", opt_.boilerplate_min_source_docs);
+    }
+    if (!opt_.source_field.empty()) o.field("source_field", opt_.source_field);
+    o.field("level", opt_.level == Level::kStory ? "story" : "copy");
+    if (opt_.level == Level::kStory) {
+      o.field("story_threshold", opt_.story_threshold);
+      if (!opt_.date_field.empty()) o.field("date_field", opt_.date_field);
+      if (opt_.story_window_days > 0) o.field("story_window_days", opt_.story_window_days);
+    }
     o.close();
   }
   {
     report::JsonObject o(timings);
     o.field("read_and_sketch", t_read_).field("candidates", t_candidates_).field("verify", t_verify_);
-    o.field("cluster", t_cluster_).field("write", t_write_).field("total", seconds_since(start_)).close();
+    o.field("boilerplate", t_boilerplate_).field("cluster", t_cluster_).field("story", t_story_);
+    o.field("write", t_write_).field("total", seconds_since(start_)).close();
   }
   {
     // Everything that may differ between two runs on the same input lives here.
@@ -562,7 +825,17 @@ std::string DedupRun::summary_json() const {
   o.field("rejected", static_cast<uint64_t>(rejected_.size())).field("repaired", repaired_);
   o.field("clusters", static_cast<uint64_t>(components_.members.size())).field("clusters_with_duplicates", counts.clusters_with_duplicates);
   o.field("pairs", static_cast<uint64_t>(pairs_.size())).field("candidate_pairs", candidate_count_);
+  o.field("sketch_candidate_pairs", sketch_candidate_count_);
   o.field("input_bytes", input_bytes_).field("skipped_files", inputs_ ? inputs_->skipped_files() : 0);
+  if (opt_.boilerplate == BoilerplateMode::kAuto) {
+    o.field("boilerplate_lines", static_cast<uint64_t>(boilerplate_.lines().size()));
+    o.field("documents_only_boilerplate", static_cast<uint64_t>(std::count_if(
+                                              docs_.begin(), docs_.end(), [](const Doc& d) { return d.only_boilerplate; })));
+  }
+  if (opt_.level == Level::kStory) {
+    o.field("stories", static_cast<uint64_t>(story_of_component_.empty() ? 0 : 1 + *std::max_element(story_of_component_.begin(), story_of_component_.end())));
+    o.field("stories_with_several_clusters", static_cast<uint64_t>(stories_));
+  }
   o.raw_field("parameters", params).raw_field("runtime", runtime);
   o.close();
   s.push_back('\n');
@@ -585,11 +858,16 @@ Status DedupRun::write_outputs() {
   DOPPEL_TRY(write_kept(*kept));
   DOPPEL_ASSIGN_OR_RETURN(auto rejected, create("rejected.jsonl"));
   DOPPEL_TRY(write_rejected(*rejected));
+  std::unique_ptr<report::OutputFile> boilerplate;
+  if (opt_.boilerplate == BoilerplateMode::kAuto) {
+    DOPPEL_ASSIGN_OR_RETURN(boilerplate, create("boilerplate.jsonl"));
+    DOPPEL_TRY(write_boilerplate(*boilerplate));
+  }
   DOPPEL_ASSIGN_OR_RETURN(auto summary, create("summary.json"));
   t_write_ = seconds_since(write_start_);
   DOPPEL_TRY(summary->write(summary_json()));
-  for (auto* f : {clusters.get(), pairs.get(), kept.get(), rejected.get(), summary.get()}) DOPPEL_TRY(f->commit());
-  return Status::ok();
+  // summary.json last: it is the marker of a complete set (report::commit_all).
+  return report::commit_all({clusters.get(), pairs.get(), kept.get(), rejected.get(), boilerplate.get(), summary.get()});
 }
 
 Result<DedupSummary> DedupRun::run() {
@@ -600,6 +878,7 @@ Result<DedupSummary> DedupRun::run() {
     return io_error(fmt::format("cannot create output directory {}: {}", opt_.output_dir,
                                 ec ? ec.message() : "not a directory"));
   }
+  DOPPEL_TRY(report::remove_stale_temporaries(opt_.output_dir));  // left by a killed run
   std::optional<tbb::global_control> threads;
   if (opt_.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, opt_.threads);
   struct SpoolCleanup {
@@ -628,6 +907,12 @@ Result<DedupSummary> DedupRun::run() {
   build_clusters();
   t_cluster_ = seconds_since(t);
 
+  if (opt_.level == Level::kStory) {
+    t = Clock::now();
+    group_stories();
+    t_story_ = seconds_since(t);
+  }
+
   write_start_ = Clock::now();
   DOPPEL_TRY(write_outputs());
 
@@ -643,6 +928,9 @@ Result<DedupSummary> DedupRun::run() {
   s.rejected = rejected_.size();
   s.repaired = repaired_;
   s.pairs = pairs_.size();
+  s.boilerplate_lines = boilerplate_.lines().size();
+  s.mostly_boilerplate = static_cast<uint64_t>(std::count_if(docs_.begin(), docs_.end(), [](const Doc& d) { return d.only_boilerplate; }));
+  s.stories = stories_;
   s.input_bytes = input_bytes_;
   s.seconds = seconds_since(start_);
   s.output_dir = opt_.output_dir;

@@ -1,20 +1,76 @@
 // File: pipeline/document_stage.cpp
 #include "pipeline/document_stage.hpp"
 
-#include "text/shingle.hpp"
-
 namespace doppel::pipeline {
+namespace {
+
+text::TokenMode token_mode(const ShingleConfig& config) {
+  return config.unit == ShingleUnit::kChar ? text::TokenMode::kChar : text::TokenMode::kWord;
+}
+
+}  // namespace
+
+namespace {
+void shingle_text(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
+                  ProcessedDocument& out, bool with_offsets);
+}  // namespace
 
 void process_document(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
-                      ProcessedDocument& out, bool with_offsets) {
+                      ProcessedDocument& out, bool with_offsets, const BoilerplateFilter& filter) {
+  out.boilerplate_fraction = 0;
+  out.only_boilerplate = false;
+  if (filter.set && !filter.set->empty()) {
+    std::string content;
+    boilerplate::Stripped st = boilerplate::strip(original, *filter.set, scratch.normalized, content, filter.examples);
+    if (st.boilerplate_lines > 0) {
+      out.boilerplate_fraction = st.fraction();
+      std::vector<uint64_t> content_shingles;
+      bool has_content = false;
+      if (!content.empty()) {
+        shingle_text(content, config, scratch, out, false);
+        has_content = !out.empty;
+        content_shingles.swap(out.shingles);
+      }
+      // The whole text last, so the scratch describes it (explain aligns on it).
+      shingle_text(original, config, scratch, out, with_offsets);
+      if (has_content) {
+        out.shingles.swap(content_shingles);
+      } else {
+        out.only_boilerplate = true;
+      }
+      return;
+    }
+  }
+  shingle_text(original, config, scratch, out, with_offsets);
+}
+
+namespace {
+void shingle_text(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
+                  ProcessedDocument& out, bool with_offsets) {
   text::normalize(original, scratch.normalized, with_offsets);
   const std::string& norm = scratch.normalized.text;
   out.exact = core::exact_hash(norm);
   out.normalized_bytes = norm.size();
-  text::tokenize(norm, config.unit == ShingleUnit::kChar ? text::TokenMode::kChar : text::TokenMode::kWord,
-                 scratch.tokens);
-  out.empty = scratch.tokens.empty();
-  text::shingle_set(scratch.tokens, config.ngram, out.shingles);
+  if (with_offsets) {
+    text::tokenize(norm, token_mode(config), scratch.tokens);
+    out.empty = scratch.tokens.empty();
+    text::shingle_sequence(scratch.tokens, config.ngram, scratch.shingles);
+  } else {
+    text::shingle_hashes(norm, token_mode(config), config.ngram, scratch.shingles);
+    // Every token yields at least one shingle (a short document one of all of
+    // them), so no shingles means no tokens.
+    out.empty = scratch.shingles.empty();
+  }
+  text::sort_unique(scratch.shingles, scratch.sort);
+  // A fresh vector of the exact size: sets are kept for the whole run.
+  out.shingles.assign(scratch.shingles.begin(), scratch.shingles.end());
+}
+}  // namespace
+
+size_t hash_shingles_only(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch) {
+  text::normalize(original, scratch.normalized, false);
+  text::shingle_hashes(scratch.normalized.text, token_mode(config), config.ngram, scratch.shingles);
+  return scratch.shingles.size();
 }
 
 }  // namespace doppel::pipeline

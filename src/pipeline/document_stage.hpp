@@ -9,9 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "boilerplate/boilerplate.hpp"
 #include "core/hash.hpp"
 #include "doppel/dedup.hpp"
 #include "text/normalize.hpp"
+#include "text/shingle.hpp"
 
 namespace doppel::pipeline {
 
@@ -23,17 +25,38 @@ struct ShingleConfig {
 // Reusable buffers: one per worker thread, so the hot path does not allocate.
 struct DocumentScratch {
   text::NormalizedText normalized;
-  std::vector<text::Token> tokens;
+  std::vector<text::Token> tokens;    // filled only on the with_offsets path (explain)
+  std::vector<uint64_t> shingles;     // the shingle sequence, then the sorted set
+  text::SortScratch sort;
 };
 
 struct ProcessedDocument {
   core::Hash128 exact;              // of the normalised text
   bool empty = true;                // nothing left after normalisation
   uint64_t normalized_bytes = 0;    // size of the normalised text: "how much text" for --keep longest
-  std::vector<uint64_t> shingles;   // sorted unique
+  std::vector<uint64_t> shingles;   // sorted unique, allocated to its exact size
+  double boilerplate_fraction = 0;  // share of the text in boilerplate lines
+  bool only_boilerplate = false;    // nothing else left: shingled on the full text
 };
 
+// Boilerplate handling for process_document(): the learned set and, optionally,
+// where to record (line key, original line) for each boilerplate line met.
+struct BoilerplateFilter {
+  const boilerplate::BoilerplateSet* set = nullptr;
+  std::vector<std::pair<uint64_t, std::string>>* examples = nullptr;
+};
+
+// with_offsets (explain) also keeps the offset table in scratch.normalized and
+// the tokens in scratch.tokens; without it (dedup) the shingles are hashed
+// straight from the text. Both give the same exact hash and shingle set.
+// The exact hash always covers the whole text. With a non-empty boilerplate set,
+// shingles come from the text without its boilerplate lines (unless nothing else
+// is left). Afterwards `scratch` holds the WHOLE text's normalisation and tokens.
 void process_document(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
-                      ProcessedDocument& out, bool with_offsets = false);
+                      ProcessedDocument& out, bool with_offsets = false, const BoilerplateFilter& filter = {});
+
+// The work of floor F2 in bench/: normalise, tokenise and hash every shingle
+// once, nothing more (no exact hash, no sort). Returns the number of shingles.
+size_t hash_shingles_only(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch);
 
 }  // namespace doppel::pipeline

@@ -8,9 +8,21 @@
 //   DOPPEL_ASSIGN_OR_RETURN(auto f, OutputFile::create(dir / "pairs.jsonl"));
 //   DOPPEL_TRY(f->write(line));
 //   DOPPEL_TRY(f->commit());
+//
+// A set of files that belong together is committed with commit_all(): every
+// file is finished (flushed, synced, closed) before any is renamed, and the
+// last one (summary.json for dedup) is the set's completion marker: its old
+// version is removed before the others are renamed and it is renamed last, so
+// a directory whose marker is present holds a complete set (docs/reliability.md).
+//
+// Temporary names are `.NAME.tmp-PID`. Scratch files of a run that follow the
+// `.doppel-WHAT-PID[.EXT]` pattern (the stdin spool) are doppel's too:
+// remove_stale_temporaries() deletes both kinds when the process that made them
+// is gone (a killed run), and is called when a run starts.
 #pragma once
 
 #include <cstdio>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,13 +44,20 @@ class OutputFile {
   OutputFile& operator=(const OutputFile&) = delete;
 
   Status write(std::string_view bytes);
+  // finish() + rename into place.
   Status commit();
+  // Flushes, syncs and closes the temporary; nothing is renamed yet.
+  Status finish();
   const std::string& path() const { return final_path_; }
+  const std::string& temp_path() const { return temp_path_; }
 
  private:
+  friend Status commit_all(std::initializer_list<OutputFile*> files);
   OutputFile(std::string final_path, std::string temp_path, std::FILE* file, Compression c);
   Status write_raw(const void* data, size_t size);
   Status flush_buffer();
+  Status write_error(const char* what) const;
+  Status rename_into_place();
 
   std::string final_path_;
   std::string temp_path_;
@@ -47,7 +66,19 @@ class OutputFile {
   ZSTD_CCtx* zstd_ = nullptr;
   std::string buffer_;
   std::string zbuffer_;
+  bool finished_ = false;
   bool committed_ = false;
 };
+
+// Commits `files` (null entries are skipped) as one set, the last being the
+// completion marker (see above). On failure nothing more is renamed and every
+// file not yet renamed keeps cleaning up its temporary.
+Status commit_all(std::initializer_list<OutputFile*> files);
+
+// Removes doppel's temporaries and scratch files (patterns above) left in `dir`
+// by processes that no longer exist. Files it cannot remove are left alone:
+// they are hidden and never mistaken for outputs. Fails only when `dir` cannot
+// be listed.
+Status remove_stale_temporaries(const std::string& dir);
 
 }  // namespace doppel::report

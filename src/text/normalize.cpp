@@ -28,6 +28,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "text/text_internal.hpp"
 
 namespace doppel::text {
@@ -106,6 +110,58 @@ bool has_non_ascii_or_control(uint64_t w) {
   return ((w & kHighBits) | below_space | is_delete) != 0;
 }
 
+// Sixteen bytes src[0..15] that need nothing but lower-casing: every byte is
+// printable ASCII or a space, no two spaces are adjacent (nor a space and the
+// pending one), a space does not open the text, and src[16] is ASCII and not
+// a dropped control, so src[15] is eligible for the fast path. Writes the
+// pending space (if any) and the bytes to dst, and returns how many bytes it
+// produced; a trailing space is left pending as the byte loop would. Returns
+// -1 and writes nothing useful when the block does not qualify. dst must have
+// room for 17 bytes.
+inline int plain_block(const uint8_t* src, char* dst, bool& pending, bool have_output) {
+  if (src[16] >= 0x80 || kAsciiMap[src[16]] == kDrop) return -1;
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+  // Signed compares: bytes >= 0x80 are negative, so "> 0x1F" also rejects them.
+  const __m128i printable_or_space =
+      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
+  if (_mm_movemask_epi8(printable_or_space) != 0xFFFF) return -1;
+  const unsigned spaces = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' '))));
+  if ((spaces & (spaces >> 1)) != 0) return -1;
+  if ((spaces & 1u) != 0 && (pending || !have_output)) return -1;
+  const __m128i upper =
+      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+  const __m128i lowered = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+  const bool trailing_space = (spaces & 0x8000u) != 0;
+#else
+  unsigned spaces = 0;
+  for (int k = 0; k < 16; ++k) {
+    if (src[k] < 0x20 || src[k] >= 0x7F) return -1;
+    if (src[k] == ' ') spaces |= 1u << k;
+  }
+  if ((spaces & (spaces >> 1)) != 0) return -1;
+  if ((spaces & 1u) != 0 && (pending || !have_output)) return -1;
+  const bool trailing_space = (spaces & 0x8000u) != 0;
+#endif
+  int produced = 0;
+  if (pending) {
+    *dst++ = ' ';
+    produced = 1;
+    pending = false;
+  }
+#if defined(__SSE2__)
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), lowered);
+#else
+  for (int k = 0; k < 16; ++k) dst[k] = static_cast<char>(kAsciiMap[src[k]]);
+#endif
+  produced += 16;
+  if (trailing_space) {
+    --produced;
+    pending = true;
+  }
+  return produced;
+}
+
 // The growing output: text plus, when asked for, one origin per byte. Capacity is
 // managed in bulk so that the ASCII loop writes without bounds checks.
 template <bool kOffsets>
@@ -178,6 +234,16 @@ class Output {
       }
     };
     for (;;) {
+      if constexpr (!kOffsets) {
+        // Sixteen plain bytes at a time: printable ASCII and single spaces
+        // come out lower-cased and otherwise unchanged (see plain_block).
+        while (i + 17 <= n) {
+          const int out_bytes = plain_block(src + i, w, pending, w != begin);
+          if (out_bytes < 0) break;
+          w += out_bytes;
+          i += 16;
+        }
+      }
       // Bytes i..i+7 are eligible when they are ASCII and i+1..i+8 are ASCII
       // and not controls (whitespace controls are rejected too; they are
       // rare enough to take the single-byte check below).

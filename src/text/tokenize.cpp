@@ -11,6 +11,7 @@
 #include <string>
 
 #include "text/normalize.hpp"
+#include "text/shingle.hpp"
 #include "text/text_internal.hpp"
 
 // Tokens are short; the inlined XXH3 avoids a library call per token.
@@ -221,6 +222,34 @@ class HashSink {
   std::string scratch_;  // reused for every token with a dropped joiner
 };
 
+// Feeds token hashes straight into the rolling shingle hash: the dedup path
+// needs neither token spans nor a token vector.
+class ShingleSink {
+ public:
+  ShingleSink(std::string_view text, int n, std::vector<uint64_t>& out)
+      : text_(text), out_(out), shingler_(n), space_hash_(hash_bytes(" ", 1)) {}
+
+  void word(size_t begin, size_t end, bool dropped) {
+    if (dropped) {
+      strip_joiners(text_.substr(begin, end - begin), scratch_);
+      shingler_.add(hash_bytes(scratch_.data(), scratch_.size()), out_);
+    } else {
+      shingler_.add(hash_bytes(text_.data() + begin, end - begin), out_);
+    }
+  }
+
+  void space(size_t /*begin*/, size_t /*end*/) { shingler_.add(space_hash_, out_); }
+
+  void finish() { shingler_.finish(out_); }
+
+ private:
+  std::string_view text_;
+  std::vector<uint64_t>& out_;
+  RollingShingler shingler_;
+  uint64_t space_hash_;
+  std::string scratch_;
+};
+
 class StringSink {
  public:
   StringSink(std::string_view text, std::vector<std::string>& out) : text_(text), out_(out) {}
@@ -248,6 +277,24 @@ void tokenize(std::string_view text, TokenMode mode, std::vector<Token>& out) {
   out.clear();
   HashSink sink(text, out);
   scan(text, mode, sink);
+}
+
+void shingle_hashes(std::string_view normalized, TokenMode mode, int n, std::vector<uint64_t>& out) {
+  out.clear();
+  if (n < 1) return;
+  if (n > 64) {
+    // The rolling window keeps at most 64 token hashes; wider shingles are rare
+    // enough to take the token vector.
+    std::vector<Token> tokens;
+    tokenize(normalized, mode, tokens);
+    shingle_sequence(tokens, n, out);
+    return;
+  }
+  // A word takes at least one byte and a separator, a character token one byte.
+  out.reserve(mode == TokenMode::kWord ? normalized.size() / 2 + 1 : normalized.size() + 1);
+  ShingleSink sink(normalized, n, out);
+  scan(normalized, mode, sink);
+  sink.finish();
 }
 
 std::vector<std::string> token_strings(std::string_view text, TokenMode mode) {

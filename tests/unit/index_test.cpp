@@ -1,10 +1,12 @@
 // File: tests/unit/index_test.cpp
 // Candidate generation: banding choice, Jaccard LSH buckets, and the containment
-// index's hypergeometric rule, including recall simulations at the stated limits.
+// index's hypergeometric rule, including recall simulations at the stated limits;
+// SimHash permuted tables against brute force.
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "index/lsh.hpp"
+#include "index/simhash_index.hpp"
 #include "sketch/minhash.hpp"
 
 namespace doppel::index {
@@ -503,6 +506,179 @@ TEST(ContainmentSample, TinyExcerptOfAHugeDocumentIsGuaranteed) {
     }
   }
   EXPECT_EQ(found, kTrials);
+}
+
+// ---- SimHash permuted tables ---------------------------------------------------
+
+TEST(SimHashLayout, ChoosesTheFewestTablesWithSmallBuckets) {
+  // Manku et al.'s setting: radius 3 over 64 bits as 4 tables of 16-bit keys.
+  const SimHashLayout small = choose_simhash_layout(3, 1000).value();
+  EXPECT_EQ(small.blocks, 4);
+  EXPECT_EQ(small.tables, 4u);
+  EXPECT_EQ(small.min_key_bits, 16);
+  EXPECT_FALSE(small.crowded);
+  const SimHashLayout zero = choose_simhash_layout(0, 1u << 20).value();
+  EXPECT_EQ(zero.tables, 1u);
+  EXPECT_EQ(zero.min_key_bits, 64);
+
+  for (int radius : {0, 1, 3, 6, 10, 16}) {
+    for (uint64_t docs : {uint64_t{100}, uint64_t{20000}, uint64_t{1000000}}) {
+      const SimHashLayout l = choose_simhash_layout(radius, docs).value();
+      EXPECT_EQ(l.radius, radius);
+      EXPECT_GE(l.blocks, radius + 1);
+      // tables = C(blocks, radius)
+      double c = 1;
+      for (int i = 0; i < radius; ++i) c = c * (l.blocks - i) / (i + 1);
+      EXPECT_EQ(static_cast<double>(l.tables), std::round(c)) << radius << " " << docs;
+      EXPECT_LE(l.tables, SimHashLayoutLimits{}.max_tables);
+      if (!l.crowded) {
+        EXPECT_LE(std::ldexp(static_cast<double>(docs), -l.min_key_bits), SimHashLayoutLimits{}.target_bucket);
+      }
+      // Fewer blocks would not have met the bucket target.
+      if (l.blocks > radius + 1 && !l.crowded) {
+        SimHashLayoutLimits tight;
+        tight.max_tables = l.tables - 1;
+        EXPECT_TRUE(choose_simhash_layout(radius, docs, tight).value().crowded) << radius << " " << docs;
+      }
+    }
+  }
+  // Radius 16 over a billion documents cannot reach 16-document buckets in 4096 tables.
+  EXPECT_TRUE(choose_simhash_layout(16, 1000000000).value().crowded);
+  EXPECT_FALSE(choose_simhash_layout(-1, 10).is_ok());
+  EXPECT_FALSE(choose_simhash_layout(kMaxSimHashRadius + 1, 10).is_ok());
+}
+
+TEST(SimHashLayout, EveryPatternWithinTheRadiusLeavesSomeKeyUntouched) {
+  // The pigeonhole guarantee itself: whatever <= radius bits differ, some table's key
+  // blocks are all equal. Checked on random difference patterns of every weight.
+  std::mt19937_64 rng(41);
+  for (int radius = 0; radius <= kMaxSimHashRadius; ++radius) {
+    for (uint64_t docs : {uint64_t{10}, uint64_t{5000}, uint64_t{1000000}}) {
+      const SimHashLayout l = choose_simhash_layout(radius, docs).value();
+      const auto masks = simhash_table_masks(l);
+      ASSERT_EQ(masks.size(), l.tables);
+      for (uint64_t m : masks) EXPECT_GE(std::popcount(m), l.min_key_bits);
+      for (int trial = 0; trial < 2000; ++trial) {
+        uint64_t diff = 0;
+        const int weight = static_cast<int>(rng() % static_cast<uint64_t>(radius + 1));
+        while (std::popcount(diff) < weight) diff |= uint64_t{1} << (rng() % 64);
+        const bool covered =
+            std::any_of(masks.begin(), masks.end(), [&](uint64_t m) { return (diff & m) == 0; });
+        ASSERT_TRUE(covered) << "radius " << radius << " diff " << std::hex << diff;
+      }
+    }
+  }
+}
+
+uint64_t flip_bits(std::mt19937_64& rng, uint64_t x, int count) {
+  uint64_t flips = 0;
+  while (std::popcount(flips) < count) flips |= uint64_t{1} << (rng() % 64);
+  return x ^ flips;
+}
+
+std::vector<CandidatePair> brute_force_within(const std::vector<uint64_t>& prints, int radius) {
+  std::vector<CandidatePair> out;
+  for (uint32_t a = 0; a < prints.size(); ++a) {
+    for (uint32_t b = a + 1; b < prints.size(); ++b) {
+      if (std::popcount(prints[a] ^ prints[b]) <= radius) out.push_back({a, b});
+    }
+  }
+  return out;
+}
+
+TEST(SimHashCandidates, SameAsBruteForceOnPlantedNearPairs) {
+  for (int radius : {0, 3, 6, 10, 16}) {
+    std::mt19937_64 rng(51 + static_cast<uint64_t>(radius));
+    std::vector<uint64_t> prints;
+    for (int i = 0; i < 2500; ++i) prints.push_back(rng());
+    // Planted pairs and small groups at every distance up to radius + 3, so both
+    // sides of the boundary are present, placed far apart in document order.
+    for (int d = 0; d <= radius + 3; ++d) {
+      for (int copies = 0; copies < 12; ++copies) {
+        const uint64_t base = prints[rng() % prints.size()];
+        prints.push_back(flip_bits(rng, base, d));
+        if (copies % 3 == 0) prints.push_back(flip_bits(rng, base, std::max(0, d - 1)));
+      }
+    }
+    std::shuffle(prints.begin(), prints.end(), rng);
+    const SimHashLayout layout = choose_simhash_layout(radius, prints.size()).value();
+    ASSERT_FALSE(layout.crowded);
+    const auto got = simhash_candidates(prints, layout);
+    const auto want = brute_force_within(prints, radius);
+    EXPECT_GT(want.size(), 12u * static_cast<std::size_t>(radius + 1)) << radius;
+    EXPECT_EQ(got, want) << "radius " << radius << ": found " << got.size() << " of " << want.size();
+  }
+}
+
+TEST(SimHashCandidates, PairsBeyondTheRadiusAreNeverReturned) {
+  // Many documents share every key (they differ only in bits outside one table's
+  // blocks would be too kind): identical high halves make big buckets in which
+  // most pairs are still beyond the radius.
+  std::mt19937_64 rng(61);
+  std::vector<uint64_t> prints;
+  for (int i = 0; i < 600; ++i) prints.push_back((uint64_t{0xabcdef12} << 32) | (rng() & 0xffffffffu));
+  const SimHashLayout layout = choose_simhash_layout(3, prints.size()).value();
+  const auto got = simhash_candidates(prints, layout);
+  for (const auto& p : got) EXPECT_LE(std::popcount(prints[p.a] ^ prints[p.b]), 3);
+  expect_sorted_unique_ordered(got);
+}
+
+TEST(SimHashCandidates, BigBucketOfNearCopiesStaysConnectedWithoutQuadraticPairs) {
+  // 2000 fingerprints within distance 2 of one base: every table has one bucket of
+  // all of them, far above max_full_bucket, so only star-and-window pairs are tested.
+  std::mt19937_64 rng(71);
+  const uint64_t base = rng();
+  std::vector<uint64_t> prints;
+  for (int i = 0; i < 2000; ++i) prints.push_back(flip_bits(rng, base, static_cast<int>(i % 2)));
+  for (int i = 0; i < 500; ++i) prints.push_back(rng());
+  const SimHashLayout layout = choose_simhash_layout(4, prints.size()).value();
+  const BucketLimits limits;
+  const auto got = simhash_candidates(prints, layout, limits);
+  EXPECT_LE(got.size(), layout.tables * 2000u * (limits.window + 1));
+  EXPECT_LT(got.size(), 2000u * 1999u / 2 / 4);
+  // Union-find over the returned pairs: the 2000 near copies form one component.
+  std::vector<uint32_t> parent(prints.size());
+  for (uint32_t i = 0; i < parent.size(); ++i) parent[i] = i;
+  auto find = [&](uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (const auto& p : got) parent[find(p.a)] = find(p.b);
+  for (uint32_t i = 1; i < 2000; ++i) ASSERT_EQ(find(i), find(0)) << i;
+  for (const auto& p : got) EXPECT_LE(std::popcount(prints[p.a] ^ prints[p.b]), 4);
+}
+
+TEST(SimHashCandidates, IndependentOfThreadCount) {
+  std::mt19937_64 rng(81);
+  std::vector<uint64_t> prints;
+  const uint64_t base = rng();
+  for (int i = 0; i < 400; ++i) prints.push_back(flip_bits(rng, base, i % 5));  // a big bucket
+  for (int i = 0; i < 3000; ++i) {
+    const uint64_t x = rng();
+    prints.push_back(x);
+    if (i % 10 == 0) prints.push_back(flip_bits(rng, x, static_cast<int>(rng() % 8)));
+  }
+  const SimHashLayout layout = choose_simhash_layout(6, prints.size()).value();
+  auto run_with = [&](int threads) {
+    tbb::task_arena arena(threads);
+    std::vector<CandidatePair> out;
+    arena.execute([&] { out = simhash_candidates(prints, layout); });
+    return out;
+  };
+  const auto one = run_with(1);
+  const auto two = run_with(2);
+  EXPECT_FALSE(one.empty());
+  EXPECT_EQ(one, two);
+  expect_sorted_unique_ordered(one);
+}
+
+TEST(SimHashCandidates, FewerThanTwoDocuments) {
+  const SimHashLayout layout = choose_simhash_layout(3, 1).value();
+  EXPECT_TRUE(simhash_candidates(std::vector<uint64_t>{}, layout).empty());
+  EXPECT_TRUE(simhash_candidates(std::vector<uint64_t>{7}, layout).empty());
+  const auto two = simhash_candidates(std::vector<uint64_t>{7, 7}, layout);
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two[0], (CandidatePair{0, 1}));
 }
 
 }  // namespace

@@ -491,5 +491,105 @@ TEST(Shingle, SetIsSortedAndUnique) {
   for (const uint64_t h : seq) EXPECT_TRUE(std::binary_search(set.begin(), set.end(), h));
 }
 
+// ---- fast paths of the dedup hot loop ---------------------------------------
+// The dedup pipeline normalises without offsets (sixteen-byte blocks), hashes
+// shingles without a token vector and sorts them by radix; each must give
+// exactly what the reference path gives.
+
+// Mostly plain ASCII words with the things that stop the fast paths sprinkled
+// in: runs of spaces, tabs and line breaks, controls, upper case, joiners,
+// Latin-1, combining marks, zero-width and non-breaking spaces, CJK.
+std::string mostly_ascii_text(Rng& rng, size_t max_bytes) {
+  static const char* const kOddities[] = {"  ", "\t", "\n", "\r\n", "\x01", "\x7f", "'", ".", "\u00e9",
+                                          "e\u0301", "\u200b", "\u00a0", "\u4e2d\u6587", "\u2019", " \u0301",
+                                          "A", "Z", "_", "\x1f"};
+  std::string s;
+  const size_t target = rng.below(max_bytes + 1);
+  while (s.size() < target) {
+    const uint64_t pick = rng.below(20);
+    if (pick < 15) {
+      const size_t len = 1 + rng.below(12);
+      for (size_t k = 0; k < len; ++k) {
+        const uint64_t c = rng.below(40);
+        s += c < 26 ? static_cast<char>('a' + c) : c < 32 ? static_cast<char>('A' + rng.below(26))
+                                                 : static_cast<char>('!' + rng.below(94));
+      }
+      s += ' ';
+    } else {
+      s += kOddities[rng.below(std::size(kOddities))];
+    }
+  }
+  return s;
+}
+
+TEST(FastPaths, NormalizeWithoutOffsetsMatchesEveryOtherPath) {
+  Rng rng(424242);
+  NormalizedText plain, with_offsets, slow;
+  for (int iter = 0; iter < 4000; ++iter) {
+    const std::string s = iter % 4 == 3 ? random_text(rng, 80) : mostly_ascii_text(rng, 400);
+    normalize(s, plain, false);
+    normalize(s, with_offsets, true);
+    internal::normalize_without_ascii_fast_path(s, slow, false);
+    ASSERT_EQ(plain.text, with_offsets.text) << ::testing::PrintToString(s);
+    ASSERT_EQ(plain.text, slow.text) << ::testing::PrintToString(s);
+    if (iter % 8 == 0) {
+      ASSERT_EQ(plain.text, internal::normalize_reference(s)) << ::testing::PrintToString(s);
+    }
+  }
+  // Block boundaries: a space, a double space or an upper-case letter at every
+  // position around the sixteen-byte edges.
+  for (size_t pos = 0; pos < 40; ++pos) {
+    for (const char* insert : {" ", "  ", "Q", "\n", "\u00e9"}) {
+      std::string s(48, 'x');
+      for (size_t k = 5; k < s.size(); k += 7) s[k] = ' ';
+      s.insert(pos, insert);
+      normalize(s, plain, false);
+      ASSERT_EQ(plain.text, internal::normalize_reference(s)) << pos << " " << insert;
+    }
+  }
+}
+
+TEST(FastPaths, ShingleHashesMatchTokenPath) {
+  Rng rng(777);
+  std::vector<Token> tokens;
+  std::vector<uint64_t> expected, got;
+  for (int iter = 0; iter < 3000; ++iter) {
+    const std::string text = norm(iter % 3 == 0 ? random_text(rng, 60) : mostly_ascii_text(rng, 300));
+    for (const TokenMode mode : {TokenMode::kWord, TokenMode::kChar}) {
+      tokenize(text, mode, tokens);
+      for (const int n : {1, 2, 3, 5, 9, 64, 65}) {
+        shingle_sequence(tokens, n, expected);
+        shingle_hashes(text, mode, n, got);
+        ASSERT_EQ(got, expected) << "n=" << n << " " << ::testing::PrintToString(text);
+      }
+    }
+  }
+  shingle_hashes("some words here", TokenMode::kWord, 0, got);
+  EXPECT_TRUE(got.empty());
+}
+
+TEST(FastPaths, SortUniqueMatchesStdSort) {
+  Rng rng(31337);
+  SortScratch scratch;
+  for (const size_t n : {0u, 1u, 2u, 100u, 511u, 512u, 513u, 4096u, 70000u, 600000u}) {
+    for (int variant = 0; variant < 4; ++variant) {
+      std::vector<uint64_t> v(n);
+      for (auto& x : v) {
+        switch (variant) {
+          case 0: x = rng.next(); break;                                  // uniform, like shingles
+          case 1: x = rng.below(n / 3 + 1); break;                         // many repeats, all in bucket 0
+          case 2: x = (rng.below(4) << 62) | rng.below(1000); break;       // four crowded buckets
+          default: x = rng.below(2) ? ~uint64_t{0} - rng.below(50) : rng.next();  // top edge
+        }
+      }
+      std::vector<uint64_t> expected = v;
+      std::sort(expected.begin(), expected.end());
+      expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+      sort_unique(v, scratch);
+      ASSERT_EQ(v, expected) << n << " " << variant;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace doppel::text

@@ -1,0 +1,120 @@
+// File: fuzz/fuzz_normalize.cpp
+//
+// Normalisation, tokenisation and shingling on arbitrary bytes (invalid UTF-8
+// included) and on code points drawn from every Unicode plane.
+//
+// Properties:
+//  - normalize() is idempotent and equals the slow whole-string reference
+//    (one utf8proc_map call) on valid UTF-8;
+//  - the ASCII fast path and the all-Unicode path agree byte for byte and
+//    offset for offset;
+//  - offsets: one per output byte plus the end, monotone, on character
+//    boundaries of the original;
+//  - on invalid UTF-8, the output is still valid UTF-8 and idempotent;
+//  - tokens lie inside the text in order without overlap, and each hash is
+//    XXH3-64 (kTokenSeed) of the token string; both token modes;
+//  - shingle_sequence has max(tokens - n + 1, 1) values (0 without tokens) and
+//    shingle_set is exactly its sorted, de-duplicated form.
+#include <simdjson.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "fuzz_support.hpp"
+#include "io/reader.hpp"
+#include "text/normalize.hpp"
+#include "text/shingle.hpp"
+#include "text/text_internal.hpp"
+
+namespace {
+
+using namespace doppel::text;
+
+bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// On invalid input a stray continuation byte is a character of its own (it
+// becomes U+FFFD), so the boundary check applies to valid UTF-8 only.
+void check_offsets(std::string_view original, const NormalizedText& n, bool valid_utf8) {
+  FUZZ_CHECK(n.original_offset.size() == n.text.size() + 1, "one offset per byte plus the end");
+  FUZZ_CHECK(n.original_offset.back() == original.size(), "last offset is the original size");
+  for (size_t k = 0; k < n.text.size(); ++k) {
+    const uint32_t off = n.original_offset[k];
+    FUZZ_CHECK(off < original.size(), "offset beyond the original");
+    if (valid_utf8) FUZZ_CHECK(!is_continuation(original[off]), "offset inside a character");
+    if (k > 0) FUZZ_CHECK(n.original_offset[k - 1] <= off, "offsets not monotone");
+  }
+}
+
+void check_tokens(std::string_view text, TokenMode mode, int n) {
+  std::vector<Token> tokens;
+  tokenize(text, mode, tokens);
+  const std::vector<std::string> strings = token_strings(text, mode);
+  FUZZ_CHECK(strings.size() == tokens.size(), "token_strings and tokenize disagree on the count");
+  uint32_t last_end = 0;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    FUZZ_CHECK(t.begin < t.end && t.end <= text.size(), "token span outside the text");
+    FUZZ_CHECK(i == 0 || t.begin >= last_end, "tokens overlap or go backwards");
+    last_end = t.end;
+    FUZZ_CHECK(!strings[i].empty(), "empty token");
+    FUZZ_CHECK(XXH3_64bits_withSeed(strings[i].data(), strings[i].size(), kTokenSeed) == t.hash,
+               "token hash is not XXH3 of the token string");
+  }
+  std::vector<uint64_t> sequence, set;
+  shingle_sequence(tokens, n, sequence);
+  shingle_set(tokens, n, set);
+  const size_t expected = tokens.empty() ? 0 : tokens.size() >= static_cast<size_t>(n) ? tokens.size() - n + 1 : 1;
+  FUZZ_CHECK(sequence.size() == expected, "shingle count");
+  std::sort(sequence.begin(), sequence.end());
+  sequence.erase(std::unique(sequence.begin(), sequence.end()), sequence.end());
+  FUZZ_CHECK(sequence == set, "shingle_set is not the sorted unique sequence");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider fdp(data, size);
+  const bool code_points = fdp.ConsumeBool();
+  const int n = fdp.ConsumeIntegralInRange<int>(1, 8);
+  std::string raw;
+  if (code_points) {
+    // Four bytes per character: a quarter ASCII, a quarter BMP, half any plane
+    // (surrogates included: they are invalid UTF-8 and must be repaired).
+    while (fdp.remaining_bytes() >= 4) {
+      const uint32_t v = fdp.ConsumeIntegral<uint32_t>();
+      const uint32_t sel = v >> 30;
+      const uint32_t cp = sel == 0 ? (v & 0x7F) : sel == 1 ? (v & 0xFFFF) : (v % 0x110000);
+      doppel::fuzz::append_utf8(raw, cp);
+    }
+  } else {
+    raw = fdp.ConsumeRemainingBytesAsString();
+  }
+
+  // Raw bytes straight in: invalid UTF-8 must still give valid, stable output.
+  NormalizedText direct;
+  normalize(raw, direct, true);
+  FUZZ_CHECK(simdjson::validate_utf8(direct.text.data(), direct.text.size()), "output is not valid UTF-8");
+  check_offsets(raw, direct, false);
+  NormalizedText again;
+  normalize(direct.text, again);
+  FUZZ_CHECK(again.text == direct.text, "not idempotent on invalid input");
+
+  // What the pipeline does: repaired text (valid UTF-8) is normalised.
+  std::string text;
+  doppel::io::repair_utf8(raw, text);
+  NormalizedText fast, slow, twice;
+  normalize(text, fast, true);
+  check_offsets(text, fast, true);
+  normalize(fast.text, twice);
+  FUZZ_CHECK(twice.text == fast.text, "normalize is not idempotent");
+  FUZZ_CHECK(internal::normalize_reference(text) == fast.text, "differs from the whole-string reference");
+  internal::normalize_without_ascii_fast_path(text, slow, true);
+  FUZZ_CHECK(slow.text == fast.text, "ASCII fast path and Unicode path differ (text)");
+  FUZZ_CHECK(slow.original_offset == fast.original_offset, "ASCII fast path and Unicode path differ (offsets)");
+
+  check_tokens(fast.text, TokenMode::kWord, n);
+  check_tokens(fast.text, TokenMode::kChar, n);
+  return 0;
+}

@@ -1,0 +1,117 @@
+// File: boilerplate/boilerplate.cpp
+#include "boilerplate/boilerplate.hpp"
+
+#include <xxhash.h>
+
+#include <algorithm>
+
+namespace doppel::boilerplate {
+namespace {
+
+// Calls fn(line) for every line of `text` (split on '\n', '\r' stripped).
+template <typename Fn>
+void for_each_line(std::string_view text, Fn fn) {
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    fn(line);
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+uint64_t line_key(std::string_view line, text::NormalizedText& scratch) {
+  text::normalize(line, scratch);
+  if (scratch.text.empty()) return 0;
+  uint64_t h = XXH3_64bits_withSeed(scratch.text.data(), scratch.text.size(), kLineSeed);
+  return h ? h : 1;  // 0 means "empty line"
+}
+
+void line_keys(std::string_view text, text::NormalizedText& scratch, std::vector<uint64_t>& out) {
+  out.clear();
+  for_each_line(text, [&](std::string_view line) {
+    if (uint64_t k = line_key(line, scratch)) out.push_back(k);
+  });
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+}
+
+BoilerplateSet::BoilerplateSet(std::vector<Line> lines) : lines_(std::move(lines)) {}
+
+const Line* BoilerplateSet::find(uint64_t key) const {
+  auto it = std::lower_bound(lines_.begin(), lines_.end(), key, [](const Line& l, uint64_t k) { return l.key < k; });
+  return it != lines_.end() && it->key == key ? &*it : nullptr;
+}
+
+bool BoilerplateSet::contains(uint64_t key) const { return find(key) != nullptr; }
+
+void LineStats::add(std::span<const uint64_t> document_keys, std::optional<uint64_t> source) {
+  ++documents_;
+  keys_.insert(keys_.end(), document_keys.begin(), document_keys.end());
+  if (source) {
+    for (uint64_t k : document_keys) source_keys_.push_back({*source, k});
+  }
+}
+
+BoilerplateSet LineStats::finish(const Options& options) {
+  std::sort(keys_.begin(), keys_.end());
+  std::vector<Line> counted;  // every line seen in more than one document
+  for (size_t i = 0; i < keys_.size();) {
+    size_t j = i;
+    while (j < keys_.size() && keys_[j] == keys_[i]) ++j;
+    if (j - i > 1) counted.push_back({keys_[i], static_cast<uint32_t>(j - i), 0});
+    i = j;
+  }
+  std::vector<uint64_t>().swap(keys_);
+
+  std::sort(source_keys_.begin(), source_keys_.end());
+  // (line key, documents of one source), for lines repeated within a source.
+  std::vector<std::pair<uint64_t, uint32_t>> per_source;
+  for (size_t i = 0; i < source_keys_.size();) {
+    size_t j = i;
+    while (j < source_keys_.size() && source_keys_[j] == source_keys_[i]) ++j;
+    if (j - i > 1) per_source.push_back({source_keys_[i].second, static_cast<uint32_t>(j - i)});
+    i = j;
+  }
+  std::vector<std::pair<uint64_t, uint64_t>>().swap(source_keys_);
+  std::sort(per_source.begin(), per_source.end());
+  for (Line& l : counted) {
+    auto it = std::lower_bound(per_source.begin(), per_source.end(), std::make_pair(l.key, uint32_t{0}));
+    for (; it != per_source.end() && it->first == l.key; ++it) l.source_documents = std::max(l.source_documents, it->second);
+  }
+
+  std::vector<Line> boilerplate;
+  for (const Line& l : counted) {
+    bool global = l.documents >= options.min_docs;
+    bool within_source = l.source_documents >= options.min_source_docs && l.source_documents > 1;
+    if (global || within_source) boilerplate.push_back(l);
+  }
+  return BoilerplateSet(std::move(boilerplate));
+}
+
+Stripped strip(std::string_view text, const BoilerplateSet& set, text::NormalizedText& scratch, std::string& content,
+               std::vector<std::pair<uint64_t, std::string>>* examples) {
+  Stripped s;
+  content.clear();
+  for_each_line(text, [&](std::string_view line) {
+    uint64_t k = line_key(line, scratch);
+    if (!k) return;
+    ++s.lines;
+    s.bytes += line.size();
+    if (set.contains(k)) {
+      ++s.boilerplate_lines;
+      s.boilerplate_bytes += line.size();
+      if (examples) examples->push_back({k, std::string(line)});
+      return;
+    }
+    if (!content.empty()) content.push_back('\n');
+    content.append(line);
+  });
+  return s;
+}
+
+}  // namespace doppel::boilerplate

@@ -1,0 +1,78 @@
+// File: pipeline/record_feed.hpp
+//
+// Reading runs ahead of processing: a reader thread walks the inputs
+// (io::InputSet::for_each: decompression, line splitting, JSON parsing) and
+// hands out batches of records through a bounded queue, so the cores that
+// normalise and sketch never wait for the whole corpus and memory holds only a
+// few batches of original text at a time.
+//
+// Problems (rejected or repaired records) travel inside the batches at their
+// place in the stream, so a consumer can replay records and problems in exactly
+// the order the reader met them, independently of batch sizes and timing.
+//
+//   RecordFeed feed(inputs, {});
+//   feed.start();
+//   FeedBatch b;
+//   while (feed.next(b)) { ... }
+//   DOPPEL_TRY(feed.finish());
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "doppel/status.hpp"
+#include "io/reader.hpp"
+
+namespace doppel::pipeline {
+
+struct FeedBatch {
+  std::vector<io::Record> records;
+  // Each problem with the number of this batch's records that precede it.
+  std::vector<std::pair<size_t, io::Problem>> problems;
+  uint64_t text_bytes = 0;
+};
+
+struct FeedLimits {
+  size_t batch_bytes = size_t{2} << 20;  // text per batch: small enough to balance two cores
+  size_t batch_docs = 1024;
+  size_t max_queued = 4;                 // batches read ahead of the consumer
+};
+
+class RecordFeed {
+ public:
+  RecordFeed(io::InputSet& inputs, FeedLimits limits);
+  ~RecordFeed();  // cancels and joins the reader
+  RecordFeed(const RecordFeed&) = delete;
+  RecordFeed& operator=(const RecordFeed&) = delete;
+
+  void start();
+  // The next batch in stream order (blocks until one is ready); false when the
+  // inputs are exhausted, the reader failed, or the feed was cancelled.
+  bool next(FeedBatch& out);
+  // Stops the reader at its next record; next() then returns false.
+  void cancel();
+  // Joins the reader and returns its status (ok, unless reading itself failed).
+  Status finish();
+
+ private:
+  void run();
+  bool push(FeedBatch&& batch);  // false when cancelled
+
+  io::InputSet& inputs_;
+  FeedLimits limits_;
+  std::thread reader_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<FeedBatch> queue_;
+  bool done_ = false;       // the reader has pushed its last batch
+  bool cancelled_ = false;
+  Status status_;
+};
+
+}  // namespace doppel::pipeline
