@@ -151,7 +151,7 @@ struct QualityFlags {
   int story_window_days = 0;
 };
 
-void add_quality_flags(CLI::App* cmd, QualityFlags& f) {
+void add_boilerplate_flags(CLI::App* cmd, QualityFlags& f) {
   cmd->add_option("--boilerplate", f.boilerplate,
                   "auto: lines found in many documents (navigation, bylines, footers) are left out of matching "
                   "and listed in boilerplate.jsonl; off: every line counts")
@@ -168,6 +168,9 @@ void add_quality_flags(CLI::App* cmd, QualityFlags& f) {
                   "With --source-field: a line in at least this many documents of one source is boilerplate")
       ->check(CLI::Range(2u, 1000000000u))
       ->capture_default_str();
+}
+
+void add_story_flags(CLI::App* cmd, QualityFlags& f) {
   cmd->add_option("--level", f.level,
                   "copy: copy clusters only; story: also group documents that report the same story (field "
                   "'story' in clusters.jsonl)")
@@ -263,7 +266,8 @@ int run_dedup_command(const std::vector<std::string>& inputs, const std::string&
   return s.exit_code();
 }
 
-int run_explain_command(const std::vector<std::string>& args, const TextFlags& tf, bool json) {
+int run_explain_command(const std::vector<std::string>& args, const TextFlags& tf, bool json,
+                        const QualityFlags& quality) {
   if (args.size() < 3) {
     fmt::print(stderr, "doppel explain: give two document ids and at least one input (doppel explain A B INPUT...)\n");
     return kExitError;
@@ -279,6 +283,10 @@ int run_explain_command(const std::vector<std::string>& args, const TextFlags& t
   o.jaccard = tf.jaccard;
   o.containment = tf.containment;
   o.max_doc_bytes = tf.max_doc_bytes;
+  o.boilerplate = quality.boilerplate == "off" ? doppel::BoilerplateMode::kOff : doppel::BoilerplateMode::kAuto;
+  o.boilerplate_min_docs = quality.boilerplate_min_docs;
+  o.boilerplate_min_source_docs = quality.boilerplate_min_source_docs;
+  o.source_field = quality.source_field;
   auto r = doppel::explain(o);
   if (!r) {
     fmt::print(stderr, "doppel: error: {}\n", r.status().message());
@@ -326,7 +334,8 @@ int main(int argc, char** argv) {
   dedup->add_option("-o,--output", output, "Output directory (created if missing)")->required();
   add_text_flags(dedup, dedup_flags);
   QualityFlags quality_flags;
-  add_quality_flags(dedup, quality_flags);
+  add_boilerplate_flags(dedup, quality_flags);
+  add_story_flags(dedup, quality_flags);
   dedup->add_option("--num-perm", num_perm, "MinHash permutations per document (sketch size), 8..1024")
       ->check(CLI::Range(8, 1024))
       ->capture_default_str();
@@ -358,6 +367,8 @@ int main(int argc, char** argv) {
   explain->add_option("ARGS", explain_args, "A B INPUT...: the two document ids, then the same inputs as for dedup")
       ->required();
   add_text_flags(explain, explain_flags);
+  QualityFlags explain_quality_flags;
+  add_boilerplate_flags(explain, explain_quality_flags);
   explain->add_flag("--json", json, "Print JSON instead of text");
 
   doppel::cli::EvalCommand eval_command(app);  // `doppel eval` (apps/doppel/eval_command.cpp)
@@ -376,5 +387,5 @@ int main(int argc, char** argv) {
     return run_dedup_command(inputs, output, dedup_flags, num_perm, sketch_flags, keep, compress, threads, strict, progress,
                              quiet, quality_flags);
   }
-  return run_explain_command(explain_args, explain_flags, json);
+  return run_explain_command(explain_args, explain_flags, json, explain_quality_flags);
 }

@@ -30,6 +30,12 @@ struct ExplainOptions {
   double jaccard = 0.8;
   double containment = 0.8;
   uint64_t max_doc_bytes = uint64_t{1} << 30;
+  // As for dedup: with kAuto the scores leave out lines that are boilerplate in
+  // the inputs, so they equal the ones in pairs.jsonl.
+  BoilerplateMode boilerplate = BoilerplateMode::kAuto;
+  uint32_t boilerplate_min_docs = 20;
+  uint32_t boilerplate_min_source_docs = 3;
+  std::string source_field;
 };
 
 struct ExplainSide {
@@ -37,7 +43,8 @@ struct ExplainSide {
   std::string source;       // file[:line]
   uint64_t bytes = 0;       // original text size
   uint64_t characters = 0;  // original text size in code points
-  uint64_t shingles = 0;    // distinct shingles
+  uint64_t shingles = 0;    // distinct shingles used for matching
+  double boilerplate = 0;   // share of the text in boilerplate lines (1: nothing else)
 };
 
 struct ExplainPassage {

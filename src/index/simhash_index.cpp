@@ -115,7 +115,7 @@ Result<SimHashLayout> choose_simhash_layout(int radius, uint64_t num_docs, const
     return invalid_argument("SimHash radius " + std::to_string(radius) + " needs more than " +
                             std::to_string(limits.max_tables) + " tables");
   }
-  best.crowded = true;
+  best.crowded = std::ldexp(static_cast<double>(num_docs), -best.min_key_bits) > limits.crowded_bucket;
   return best;
 }
 

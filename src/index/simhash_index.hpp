@@ -18,7 +18,10 @@
 // documents; buckets larger than BucketLimits::max_full_bucket follow the same
 // rule as the Jaccard LSH (star on the first member plus a sliding window in
 // document order), so the rare huge bucket of near-identical documents stays
-// connected at linear cost. Only that rule can miss a pair within the radius.
+// connected at linear cost. Only that rule can miss a pair within the radius, and
+// it matters only when the layout is `crowded`: a large radius over many documents
+// (radius 16 beyond ~30,000 documents), where no layout within max_tables has keys
+// long enough to keep unrelated documents out of each other's buckets.
 #pragma once
 
 #include <cstdint>
@@ -38,14 +41,17 @@ struct SimHashLayout {
   uint64_t tables = 1;     // C(blocks, radius)
   int min_key_bits = 64;   // the shortest key of any table (the B - k narrowest blocks)
   // True when even the layout with the most key bits within max_tables expects
-  // buckets of unrelated documents larger than target_bucket: more of them exceed
-  // BucketLimits::max_full_bucket, where only the star-and-window pairs are tested.
+  // buckets of unrelated documents larger than crowded_bucket: some of them then
+  // exceed BucketLimits::max_full_bucket, where only star-and-window pairs are tested.
   bool crowded = false;
 };
 
 struct SimHashLayoutLimits {
   uint64_t max_tables = 4096;
   double target_bucket = 16;  // expected documents per bucket among unrelated documents
+  // A quarter of BucketLimits::max_full_bucket: a bucket of unrelated documents with
+  // this mean (Poisson) practically never exceeds 256 members.
+  double crowded_bucket = 64;
 };
 
 // Fails (kInvalidArgument) for a radius outside 0..kMaxSimHashRadius.

@@ -13,6 +13,7 @@
 #include "match/align.hpp"
 #include "match/verify.hpp"
 #include "pipeline/document_stage.hpp"
+#include "pipeline/quality_stages.hpp"
 #include "report/json.hpp"
 
 namespace doppel {
@@ -30,6 +31,7 @@ ExplainSide describe(const std::string& id, const Found& f, const pipeline::Proc
   s.bytes = f.text.size();
   s.characters = match::char_offset(f.text, f.text.size());
   s.shingles = p.shingles.size();
+  s.boilerplate = p.only_boilerplate ? 1.0 : p.boilerplate_fraction;
   return s;
 }
 
@@ -42,8 +44,15 @@ Result<ExplainResult> explain(const ExplainOptions& options) {
   ropt.id_field = options.id_field;
   ropt.text_field = options.text_field;
   ropt.max_doc_bytes = options.max_doc_bytes;
+  if (!options.source_field.empty()) ropt.extra_fields.push_back(options.source_field);
   io::InputSet inputs(options.inputs, ropt);
   DOPPEL_TRY(inputs.open());
+  boilerplate::BoilerplateSet boilerplate;
+  if (options.boilerplate == BoilerplateMode::kAuto) {
+    DOPPEL_ASSIGN_OR_RETURN(boilerplate, pipeline::learn_boilerplate(inputs, options.source_field.empty() ? -1 : 0,
+                                                                     {options.boilerplate_min_docs,
+                                                                      options.boilerplate_min_source_docs}));
+  }
 
   std::optional<Found> fa, fb;
   DOPPEL_TRY(inputs.for_each(
@@ -64,8 +73,8 @@ Result<ExplainResult> explain(const ExplainOptions& options) {
   pipeline::ShingleConfig config{options.shingle, options.ngram};
   pipeline::DocumentScratch sa, sb;
   pipeline::ProcessedDocument pa, pb;
-  pipeline::process_document(fa->text, config, sa, pa, /*with_offsets=*/true);
-  pipeline::process_document(fb->text, config, sb, pb, /*with_offsets=*/true);
+  pipeline::process_document(fa->text, config, sa, pa, /*with_offsets=*/true, {&boilerplate, nullptr});
+  pipeline::process_document(fb->text, config, sb, pb, /*with_offsets=*/true, {&boilerplate, nullptr});
 
   ExplainResult r;
   r.a = describe(options.a, *fa, pa);
@@ -111,7 +120,7 @@ std::string side_json(const ExplainSide& s) {
   std::string out;
   report::JsonObject o(out);
   o.field("id", s.id).field("source", s.source).field("bytes", s.bytes).field("characters", s.characters);
-  o.field("shingles", s.shingles).close();
+  o.field("shingles", s.shingles).field("boilerplate", s.boilerplate).close();
   return out;
 }
 }  // namespace

@@ -510,6 +510,22 @@ TEST(ContainmentSample, TinyExcerptOfAHugeDocumentIsGuaranteed) {
 
 // ---- SimHash permuted tables ---------------------------------------------------
 
+// Independent of the library: C(n, k) in floating point, and the key bits of the
+// B - k narrowest of B blocks (widths 64/B, the first 64 % B of them one wider).
+double binomial(int n, int k) {
+  double c = 1;
+  for (int i = 0; i < k; ++i) c = c * (n - i) / (i + 1);
+  return std::round(c);
+}
+int narrowest_key_bits(int blocks, int radius) {
+  std::vector<int> widths;
+  for (int i = 0; i < blocks; ++i) widths.push_back(64 / blocks + (i < 64 % blocks ? 1 : 0));
+  std::sort(widths.begin(), widths.end());
+  int bits = 0;
+  for (int i = 0; i < blocks - radius; ++i) bits += widths[static_cast<std::size_t>(i)];
+  return bits;
+}
+
 TEST(SimHashLayout, ChoosesTheFewestTablesWithSmallBuckets) {
   // Manku et al.'s setting: radius 3 over 64 bits as 4 tables of 16-bit keys.
   const SimHashLayout small = choose_simhash_layout(3, 1000).value();
@@ -521,28 +537,40 @@ TEST(SimHashLayout, ChoosesTheFewestTablesWithSmallBuckets) {
   EXPECT_EQ(zero.tables, 1u);
   EXPECT_EQ(zero.min_key_bits, 64);
 
+  const SimHashLayoutLimits limits;
   for (int radius : {0, 1, 3, 6, 10, 16}) {
     for (uint64_t docs : {uint64_t{100}, uint64_t{20000}, uint64_t{1000000}}) {
       const SimHashLayout l = choose_simhash_layout(radius, docs).value();
       EXPECT_EQ(l.radius, radius);
       EXPECT_GE(l.blocks, radius + 1);
-      // tables = C(blocks, radius)
-      double c = 1;
-      for (int i = 0; i < radius; ++i) c = c * (l.blocks - i) / (i + 1);
-      EXPECT_EQ(static_cast<double>(l.tables), std::round(c)) << radius << " " << docs;
-      EXPECT_LE(l.tables, SimHashLayoutLimits{}.max_tables);
-      if (!l.crowded) {
-        EXPECT_LE(std::ldexp(static_cast<double>(docs), -l.min_key_bits), SimHashLayoutLimits{}.target_bucket);
-      }
-      // Fewer blocks would not have met the bucket target.
-      if (l.blocks > radius + 1 && !l.crowded) {
-        SimHashLayoutLimits tight;
-        tight.max_tables = l.tables - 1;
-        EXPECT_TRUE(choose_simhash_layout(radius, docs, tight).value().crowded) << radius << " " << docs;
+      EXPECT_EQ(static_cast<double>(l.tables), binomial(l.blocks, radius)) << radius << " " << docs;
+      EXPECT_EQ(l.min_key_bits, narrowest_key_bits(l.blocks, radius));
+      EXPECT_LE(l.tables, limits.max_tables);
+      const double expected = std::ldexp(static_cast<double>(docs), -l.min_key_bits);
+      EXPECT_EQ(l.crowded, expected > limits.crowded_bucket) << radius << " " << docs;
+      if (expected <= limits.target_bucket) {
+        // The fewest tables: allowed one table fewer, the target is missed.
+        if (l.blocks > radius + 1) {
+          SimHashLayoutLimits tight;
+          tight.max_tables = l.tables - 1;
+          const SimHashLayout t = choose_simhash_layout(radius, docs, tight).value();
+          EXPECT_GT(std::ldexp(static_cast<double>(docs), -t.min_key_bits), limits.target_bucket)
+              << radius << " " << docs;
+        }
+      } else {
+        // Out of reach within max_tables: no allowed layout has longer keys.
+        for (int b = radius + 1; b <= 64 && binomial(b, radius) <= double(limits.max_tables); ++b) {
+          EXPECT_LE(narrowest_key_bits(b, radius), l.min_key_bits) << radius << " " << docs << " " << b;
+        }
       }
     }
   }
-  // Radius 16 over a billion documents cannot reach 16-document buckets in 4096 tables.
+  // Radius 16 over 20,000 documents: 969 tables of 9-bit keys (39 unrelated documents
+  // per bucket, over the target but far from 256); over a billion, crowded.
+  const SimHashLayout r16 = choose_simhash_layout(16, 20000).value();
+  EXPECT_EQ(r16.tables, 969u);
+  EXPECT_EQ(r16.min_key_bits, 9);
+  EXPECT_FALSE(r16.crowded);
   EXPECT_TRUE(choose_simhash_layout(16, 1000000000).value().crowded);
   EXPECT_FALSE(choose_simhash_layout(-1, 10).is_ok());
   EXPECT_FALSE(choose_simhash_layout(kMaxSimHashRadius + 1, 10).is_ok());
