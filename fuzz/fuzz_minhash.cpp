@@ -41,12 +41,12 @@ std::vector<uint32_t> sketch(const MinHasher& h, std::span<const uint64_t> xs) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider fdp(data, size);
-  const int k = fdp.ConsumeIntegralInRange<int>(1, 300);
+  const int k = fdp.ConsumeIntegralInRange<int>(1, 256);
   const int fewer = fdp.ConsumeIntegralInRange<int>(1, k);
   const size_t skip = fdp.ConsumeIntegralInRange<size_t>(0, 3);
   const uint64_t seed = fdp.ConsumeBool() ? doppel::sketch::kMinHashSeed : fdp.ConsumeIntegral<uint64_t>();
   std::vector<uint64_t> xs;
-  while (fdp.remaining_bytes() >= 1 && xs.size() < 4096) {
+  while (fdp.remaining_bytes() >= 1 && xs.size() < 1024) {
     // Small values collide often (duplicates); full-width values cover the range.
     xs.push_back(fdp.ConsumeBool() ? fdp.ConsumeIntegral<uint8_t>() : fdp.ConsumeIntegral<uint64_t>());
   }

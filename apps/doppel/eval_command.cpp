@@ -139,9 +139,9 @@ EvalCommand::EvalCommand(CLI::App& app) {
   auto* json = cmd_->add_flag("--json", json_, "Print JSON instead of a table");
   cmd_->add_flag("--csv", csv_, "Print CSV (the columns of tests/regression/results.csv)")->excludes(json);
   cmd_->add_option("--sweep", sweep_,
-                   "Run dedup once per threshold of jaccard, containment or both (both set to the same value) and "
-                   "print one row per threshold")
-      ->check(CLI::IsMember({"jaccard", "containment", "both"}));
+                   "Run dedup once per threshold and print one row per threshold: jaccard, containment, both (the "
+                   "two set to the same value), or the name of another dedup flag taking a value in [0, 1] (e.g. "
+                   "story-threshold)");
   from_opt_ = cmd_->add_option("--from", from_, "First threshold of --sweep")->capture_default_str();
   to_opt_ = cmd_->add_option("--to", to_, "Last threshold of --sweep")->capture_default_str();
   step_opt_ = cmd_->add_option("--step", step_, "Threshold step of --sweep")->capture_default_str();
@@ -168,6 +168,17 @@ int EvalCommand::run() {
   if (!plot_.empty() && fs::path(plot_).extension() != ".svg") {
     return fail(fmt::format("--plot writes an SVG file; give a name ending in .svg (got '{}')", plot_));
   }
+  // The dedup flags a sweep sets: --jaccard, --containment, both, or --NAME.
+  std::vector<std::string> swept_flags;
+  if (sweep_ == "both") {
+    swept_flags = {"--jaccard", "--containment"};
+  } else if (!sweep_.empty()) {
+    if (sweep_.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") != std::string::npos || sweep_[0] == '-') {
+      return fail(fmt::format("--sweep takes jaccard, containment, both or a dedup flag name such as "
+                              "story-threshold (got '{}')", sweep_));
+    }
+    swept_flags = {"--" + sweep_};
+  }
   for (const auto& arg : passthrough) {
     if (names_flag(arg, "-o") || names_flag(arg, "--output") || (arg.size() > 2 && arg.rfind("-o", 0) == 0)) {
       return fail(
@@ -177,10 +188,8 @@ int EvalCommand::run() {
     if (!sweep_.empty() && arg == "-") {
       return fail("--sweep reads the inputs once per threshold, so it cannot read stdin (-); save it to a file");
     }
-    for (const char* swept : {"jaccard", "containment"}) {
-      if ((sweep_ == swept || sweep_ == "both") && names_flag(arg, std::string("--") + swept)) {
-        return fail(fmt::format("--sweep {} sets --{} for every run; leave {} out", sweep_, swept, arg));
-      }
+    for (const auto& swept : swept_flags) {
+      if (names_flag(arg, swept)) return fail(fmt::format("--sweep {} sets {} for every run; leave {} out", sweep_, swept, arg));
     }
   }
   std::vector<double> thresholds;
@@ -253,8 +262,7 @@ int EvalCommand::run() {
   for (size_t i = 0; i < thresholds.size(); ++i) {
     std::vector<std::string> args = passthrough;
     std::string value = fmt::format("{}", thresholds[i]);
-    if (sweep_ != "containment") args.insert(args.end(), {"--jaccard", value});
-    if (sweep_ != "jaccard") args.insert(args.end(), {"--containment", value});
+    for (const auto& flag : swept_flags) args.insert(args.end(), {flag, value});
     if (tell_progress) fmt::print(stderr, "doppel eval: run {} of {} ({} {})\n", i + 1, thresholds.size(), sweep_, value);
     fs::path dir = scratch.path() / fmt::format("run-{}", i);
     auto s = run_and_score(args, dir);

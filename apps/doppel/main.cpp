@@ -72,10 +72,11 @@ void add_sketch_flags(CLI::App* cmd, SketchFlags& f) {
   cmd->add_option("--sketch", f.sketch,
                   "How near-copy candidates are found (every candidate is then verified exactly): minhash (LSH "
                   "over --num-perm MinHash values, tuned so a pair at --jaccard is found with probability >= "
-                  "0.99) or simhash (one 64-bit SimHash per document, pairs within --simhash-radius bits; less "
+                  "0.99), oph (one-permutation hashing with optimal densification: the same LSH and accuracy "
+                  "from one hash per shingle instead of --num-perm) or simhash (one 64-bit SimHash per document, pairs within --simhash-radius bits; less "
                   "time and memory, but recall at --jaccard depends on the radius, see docs/algorithms.md). "
                   "Contained copies are found by the containment index either way")
-      ->check(CLI::IsMember({"minhash", "simhash"}))
+      ->check(CLI::IsMember({"minhash", "oph", "simhash"}))
       ->capture_default_str();
   cmd->add_option("--simhash-radius", f.simhash_radius,
                   "--sketch simhash: fingerprints at most this many bits apart are candidates, 0..16. Larger "
@@ -86,7 +87,9 @@ void add_sketch_flags(CLI::App* cmd, SketchFlags& f) {
 }
 
 void apply_sketch_flags(const SketchFlags& f, doppel::DedupOptions& o) {
-  o.sketch = f.sketch == "simhash" ? doppel::SketchKind::kSimHash : doppel::SketchKind::kMinHash;
+  o.sketch = f.sketch == "simhash" ? doppel::SketchKind::kSimHash
+             : f.sketch == "oph"   ? doppel::SketchKind::kOph
+                                   : doppel::SketchKind::kMinHash;
   o.simhash_radius = f.simhash_radius;
 }
 

@@ -165,7 +165,7 @@ struct SweepPoint {
   Scores scores;
 };
 struct Sweep {
-  std::string parameter;  // "jaccard", "containment" or "both"
+  std::string parameter;  // "jaccard", "containment", "both" (the two together) or another dedup flag's name
   std::vector<SweepPoint> points;
 };
 

@@ -4,6 +4,7 @@
 // Numbers have fixed formats (6 decimals) so outputs compare byte for byte.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -152,13 +153,14 @@ std::string sweep_to_text(const Sweep& sweep) {
   for (const auto& p : sweep.points) {
     for (const auto& [kind, r] : p.scores.recall_by_kind) kinds.insert(kind);
   }
-  out += fmt::format("{:<12}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}", sweep.parameter, "precision", "recall", "f1", "ari",
-                     "pairs", "clusters");
+  const size_t width = std::max<size_t>(12, sweep.parameter.size() + 2);  // first column
+  out += fmt::format("{:<{}}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}", sweep.parameter, width, "precision", "recall", "f1",
+                     "ari", "pairs", "clusters");
   for (const auto& k : kinds) out += fmt::format("{:>12}", "r_" + k);
   out += fmt::format("{:>9}\n", "missing");
   for (const auto& p : sweep.points) {
     const Scores& s = p.scores;
-    out += fmt::format("{:<12}{:>10.4f}{:>10.4f}{:>10.4f}{:>10}{:>10}{:>10}", threshold_text(p.threshold), s.precision,
+    out += fmt::format("{:<{}}{:>10.4f}{:>10.4f}{:>10.4f}{:>10}{:>10}{:>10}", threshold_text(p.threshold), width, s.precision,
                        s.recall, s.f1, s.ari ? fmt::format("{:.4f}", *s.ari) : "-", s.predicted_pairs, s.clusters);
     for (const auto& k : kinds) {
       auto it = s.recall_by_kind.find(k);

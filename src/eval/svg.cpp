@@ -22,12 +22,13 @@ struct Curve {
   const char* name;
   const char* color;
   const char* width;
+  const char* dot;  // radius of the marker at each measured point (a lone point has no line)
   double Scores::*value;
 };
 constexpr Curve kCurves[] = {
-    {"precision", "#1f77b4", "6", &Scores::precision},
-    {"recall", "#d62728", "3.5", &Scores::recall},
-    {"F1", "#2ca02c", "1.5", &Scores::f1},
+    {"precision", "#1f77b4", "6", "6", &Scores::precision},
+    {"recall", "#d62728", "3.5", "4", &Scores::recall},
+    {"F1", "#2ca02c", "1.5", "2", &Scores::f1},
 };
 
 std::string xml_escape(const std::string& s) {
@@ -104,14 +105,13 @@ std::string sweep_to_svg(const Sweep& sweep, const std::string& title) {
                      num(kBottom), num(kRight));
   out += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"black\"/>\n", num(kLeft), num(kTop),
                      num(kBottom));
-  std::string x_label = sweep.parameter == "both" ? "--jaccard = --containment threshold"
-                                                  : "--" + sweep.parameter + " threshold";
+  std::string x_label = sweep.parameter == "both" ? "--jaccard = --containment" : "--" + sweep.parameter;
   out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", num((kLeft + kRight) / 2),
                      num(kBottom + 44), xml_escape(x_label));
   out += fmt::format("<text x=\"18\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {0})\">score</text>\n",
                      num((kTop + kBottom) / 2));
 
-  // One polyline per metric.
+  // One polyline per metric, with a dot at each measured point.
   for (const auto& c : kCurves) {
     std::string points;
     for (const auto& p : pts) {
@@ -120,6 +120,10 @@ std::string sweep_to_svg(const Sweep& sweep, const std::string& title) {
     }
     out += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" points=\"{}\"/>\n", c.color,
                        c.width, points);
+    for (const auto& p : pts) {
+      out += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\"/>\n", num(sx(p.threshold)),
+                         num(sy(p.scores.*c.value)), c.dot, c.color);
+    }
   }
 
   // Legend.

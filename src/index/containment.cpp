@@ -2,10 +2,10 @@
 // Containment candidates from bottom-k sketches with a hypergeometric rule for
 // how many shared values a pair needs (see lsh.hpp).
 #include <tbb/parallel_for.h>
-#include <tbb/parallel_sort.h>
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -175,6 +175,9 @@ struct Slot {
 // of the concatenated output) never depends on the thread count.
 constexpr std::size_t kDocBlock = 256;
 
+// Postings per hash partition when grouping them by value: 64 KB, sorted in cache.
+constexpr std::size_t kPostingsPerPartition = 4096;
+
 }  // namespace
 
 uint32_t min_shared_values(uint32_t small, uint32_t large, const ContainmentParams& params) {
@@ -230,34 +233,65 @@ std::vector<CandidatePair> containment_candidates(
   }
   if (total < 2) return result;
 
-  std::vector<Posting> postings;
-  postings.reserve(total);
+  // Postings are grouped by value in hash partitions small enough to sort in
+  // cache (one scatter pass, then independent sorts in parallel) rather than
+  // by one global comparison sort. Scattering keeps document order inside a
+  // partition, and (value, doc) sorting inside it gives every value's list in
+  // ascending document order. Lists end up ordered by partition, not by value,
+  // which nothing below depends on: each query's partners are sorted anyway.
+  const int partition_bits = std::clamp(static_cast<int>(std::bit_width(total / kPostingsPerPartition)), 0, 16);
+  const std::size_t partitions = std::size_t{1} << partition_bits;
+  auto partition_of = [&](uint64_t v) -> std::size_t {
+    // Bottom-k values are all small, so their top bits say little: mix first.
+    return partition_bits == 0 ? 0 : static_cast<std::size_t>((v * 0x9e3779b97f4a7c15ULL) >> (64 - partition_bits));
+  };
+  std::vector<std::size_t> bounds(partitions + 1, 0);
   for (std::size_t d = 0; d < num_docs; ++d) {
     if (!live(d)) continue;
-    for (uint64_t v : bottoms[d]) postings.push_back({v, static_cast<uint32_t>(d)});
+    for (uint64_t v : bottoms[d]) ++bounds[partition_of(v) + 1];
   }
-  tbb::parallel_sort(postings.begin(), postings.end(), [](const Posting& x, const Posting& y) {
-    return x.value != y.value ? x.value < y.value : x.doc < y.doc;
-  });
+  for (std::size_t q = 0; q < partitions; ++q) bounds[q + 1] += bounds[q];
+  std::vector<Posting> postings(total);
+  {
+    std::vector<std::size_t> cursor(bounds.begin(), bounds.end() - 1);
+    for (std::size_t d = 0; d < num_docs; ++d) {
+      if (!live(d)) continue;
+      for (uint64_t v : bottoms[d]) postings[cursor[partition_of(v)]++] = {v, static_cast<uint32_t>(d)};
+    }
+  }
 
   // Keep the lists that can contribute evidence: at least two distinct documents
   // and no more than max_posting (boilerplate values would make the work quadratic
   // in the number of documents sharing them).
-  std::vector<Slot> slots;
-  {
+  std::vector<std::vector<Slot>> partition_slots(partitions);
+  tbb::parallel_for(std::size_t{0}, partitions, [&](std::size_t q) {
+    Posting* begin = postings.data() + bounds[q];
+    Posting* end = postings.data() + bounds[q + 1];
+    std::sort(begin, end, [](const Posting& x, const Posting& y) {
+      return x.value != y.value ? x.value < y.value : x.doc < y.doc;
+    });
     std::vector<uint32_t> run;
-    for (std::size_t i = 0; i < postings.size();) {
-      std::size_t j = i;
+    std::vector<Slot>& out = partition_slots[q];
+    for (Posting* i = begin; i < end;) {
+      Posting* j = i;
       run.clear();
-      for (; j < postings.size() && postings[j].value == postings[i].value; ++j) {
-        if (run.empty() || run.back() != postings[j].doc) run.push_back(postings[j].doc);
+      for (; j < end && j->value == i->value; ++j) {
+        if (run.empty() || run.back() != j->doc) run.push_back(j->doc);
       }
       if (run.size() >= 2 && run.size() <= limits.max_posting) {
-        for (std::size_t r = 0; r < run.size(); ++r) {
-          slots.push_back({run[r], static_cast<uint32_t>(run.size() - 1 - r)});
-        }
+        for (std::size_t r = 0; r < run.size(); ++r) out.push_back({run[r], static_cast<uint32_t>(run.size() - 1 - r)});
       }
       i = j;
+    }
+  });
+  std::vector<Slot> slots;
+  {
+    std::size_t count = 0;
+    for (const auto& v : partition_slots) count += v.size();
+    slots.reserve(count);
+    for (auto& v : partition_slots) {
+      slots.insert(slots.end(), v.begin(), v.end());
+      std::vector<Slot>().swap(v);
     }
   }
   std::vector<Posting>().swap(postings);

@@ -60,6 +60,61 @@ struct KeyedDoc {
 
 bool key_doc_less(const KeyedDoc& x, const KeyedDoc& y) { return x.key != y.key ? x.key < y.key : x.doc < y.doc; }
 
+// A table's key squeezed into its low `bits` bits: the runs of set bits of the
+// mask, concatenated. Equal compact keys <=> equal masked fingerprints.
+struct KeyCut {
+  struct Run {
+    int shift;
+    uint64_t mask;
+    int offset;
+  };
+  std::vector<Run> runs;
+  int bits = 0;
+
+  explicit KeyCut(uint64_t mask) {
+    while (mask != 0) {
+      const int start = std::countr_zero(mask);
+      const uint64_t shifted = mask >> start;
+      const int length = std::countr_one(shifted);
+      const uint64_t run_mask = length == 64 ? ~uint64_t{0} : (uint64_t{1} << length) - 1;
+      runs.push_back({start, run_mask, bits});
+      bits += length;
+      mask &= ~(run_mask << start);
+    }
+  }
+  uint64_t compact(uint64_t x) const {
+    uint64_t key = 0;
+    for (const Run& r : runs) key |= ((x >> r.shift) & r.mask) << r.offset;
+    return key;
+  }
+};
+
+// Stable LSD radix sort of `values` by their top `key_bits` bits (above bit 32).
+// Values enter in document order, so equal keys keep their documents ascending:
+// the same order as sorting (key, doc) pairs, in a few linear passes.
+void radix_sort_high_bits(std::vector<uint64_t>& values, std::vector<uint64_t>& scratch,
+                          std::vector<uint32_t>& counts, int key_bits) {
+  constexpr int kMaxDigitBits = 11;  // 2048 counters stay in L1
+  if (key_bits <= 0) return;
+  const int passes = (key_bits + kMaxDigitBits - 1) / kMaxDigitBits;
+  const int digit_bits = (key_bits + passes - 1) / passes;
+  const uint64_t digit_mask = (uint64_t{1} << digit_bits) - 1;
+  scratch.resize(values.size());
+  for (int p = 0; p < passes; ++p) {
+    const int shift = 32 + p * digit_bits;
+    counts.assign(std::size_t{1} << digit_bits, 0);
+    for (uint64_t v : values) ++counts[(v >> shift) & digit_mask];
+    uint32_t sum = 0;
+    for (uint32_t& c : counts) {
+      const uint32_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (uint64_t v : values) scratch[counts[(v >> shift) & digit_mask]++] = v;
+    values.swap(scratch);
+  }
+}
+
 // Pairs of one bucket (`docs` ascending, `prints` their fingerprints) that are within
 // the radius. A small bucket tests every pair; a large one only the pairs of the
 // Jaccard LSH rule (star on the first member plus a sliding window), so that a
@@ -152,7 +207,9 @@ std::vector<CandidatePair> simhash_candidates(std::span<const uint64_t> fingerpr
   const int radius = layout.radius;
 
   struct Local {
-    std::vector<KeyedDoc> keyed;
+    std::vector<uint64_t> packed, scratch;  // (compact key << 32) | doc
+    std::vector<KeyedDoc> keyed;            // keys of more than 32 bits
+    std::vector<uint32_t> counts;
     std::vector<uint32_t> bucket_docs;
     std::vector<uint64_t> bucket_prints;
     std::vector<CandidatePair> pairs;
@@ -161,27 +218,37 @@ std::vector<CandidatePair> simhash_candidates(std::span<const uint64_t> fingerpr
   tbb::enumerable_thread_specific<Local> locals;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, masks.size(), 1), [&](const tbb::blocked_range<std::size_t>& r) {
     Local& l = locals.local();
-    for (std::size_t t = r.begin(); t != r.end(); ++t) {
-      const uint64_t mask = masks[t];
-      l.keyed.clear();
-      l.keyed.reserve(n);
-      for (std::size_t d = 0; d < n; ++d) l.keyed.push_back({fingerprints[d] & mask, static_cast<uint32_t>(d)});
-      // (key, doc) is a total order: buckets and their member order do not depend
-      // on the thread that sorts them.
-      std::sort(l.keyed.begin(), l.keyed.end(), key_doc_less);
+    // Runs of equal keys, in key order, each with its documents ascending: the
+    // buckets and their member order do not depend on the thread.
+    auto scan = [&](auto key_at, auto doc_at) {
       for (std::size_t i = 0; i < n;) {
         std::size_t j = i + 1;
-        while (j < n && l.keyed[j].key == l.keyed[i].key) ++j;
+        while (j < n && key_at(j) == key_at(i)) ++j;
         if (j - i >= 2) {
           l.bucket_docs.clear();
           l.bucket_prints.clear();
           for (std::size_t m = i; m < j; ++m) {
-            l.bucket_docs.push_back(l.keyed[m].doc);
-            l.bucket_prints.push_back(fingerprints[l.keyed[m].doc]);
+            l.bucket_docs.push_back(doc_at(m));
+            l.bucket_prints.push_back(fingerprints[doc_at(m)]);
           }
           emit_close_pairs(l.bucket_docs, l.bucket_prints, radius, limits, l.pairs);
         }
         i = j;
+      }
+    };
+    for (std::size_t t = r.begin(); t != r.end(); ++t) {
+      const KeyCut cut(masks[t]);
+      if (cut.bits <= 32 && n <= UINT32_MAX) {
+        l.packed.resize(n);
+        for (std::size_t d = 0; d < n; ++d) l.packed[d] = (cut.compact(fingerprints[d]) << 32) | d;
+        radix_sort_high_bits(l.packed, l.scratch, l.counts, cut.bits);
+        scan([&](std::size_t i) { return l.packed[i] >> 32; },
+             [&](std::size_t i) { return static_cast<uint32_t>(l.packed[i]); });
+      } else {
+        l.keyed.clear();
+        for (std::size_t d = 0; d < n; ++d) l.keyed.push_back({fingerprints[d] & masks[t], static_cast<uint32_t>(d)});
+        std::sort(l.keyed.begin(), l.keyed.end(), key_doc_less);
+        scan([&](std::size_t i) { return l.keyed[i].key; }, [&](std::size_t i) { return l.keyed[i].doc; });
       }
       // A close pair is found again in every table whose key blocks it agrees on;
       // compacting now and then keeps those repeats from piling up.

@@ -39,8 +39,14 @@ std::string_view trim_right(std::string_view s) {
   return s;
 }
 
+// Nesting deeper than this is rejected (simdjson's own default limit): the
+// walk below recurses once per level, and a line of a few megabytes of '['
+// would otherwise overflow the stack (docs/reliability.md, bad-input catalogue).
+constexpr int kMaxNesting = 1024;
+
 // Visits every byte of a value so that malformed JSON is noticed.
-simdjson::error_code validate_value(od::value v) {
+simdjson::error_code validate_value(od::value v, int depth = 0) {
+  if (depth > kMaxNesting) return simdjson::DEPTH_ERROR;
   od::json_type t;
   if (auto e = v.type().get(t)) return e;
   switch (t) {
@@ -52,7 +58,7 @@ simdjson::error_code validate_value(od::value v) {
         if (auto e = std::move(field_result).get(field)) return e;
         std::string_view key;
         if (auto e = field.unescaped_key().get(key)) return e;
-        if (auto e = validate_value(field.value())) return e;
+        if (auto e = validate_value(field.value(), depth + 1)) return e;
       }
       return simdjson::SUCCESS;
     }
@@ -62,7 +68,7 @@ simdjson::error_code validate_value(od::value v) {
       for (auto element : arr) {
         od::value ev;
         if (auto e = std::move(element).get(ev)) return e;
-        if (auto e = validate_value(ev)) return e;
+        if (auto e = validate_value(ev, depth + 1)) return e;
       }
       return simdjson::SUCCESS;
     }

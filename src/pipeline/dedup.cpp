@@ -4,7 +4,7 @@
 //
 //   read_and_sketch      documents -> per-document shingle set, exact hash, MinHash
 //   group_exact          identical normalised texts -> one leader per group
-//   find_candidates      Jaccard LSH + containment index over the leaders
+//   find_candidates      Jaccard LSH (or SimHash tables) + containment index over the leaders
 //   verify_candidates    exact Jaccard / containment on the full shingle sets
 //   build_clusters       connected components, representatives, match chains
 //   write_outputs        clusters, pairs, kept, rejected, summary (atomically)
@@ -41,6 +41,7 @@
 #include "report/json.hpp"
 #include "report/output_file.hpp"
 #include "sketch/minhash.hpp"
+#include "sketch/oph.hpp"
 #include "story/story.hpp"
 #include "sketch/simhash.hpp"
 
@@ -126,7 +127,8 @@ std::string where(const std::string& file, std::optional<uint64_t> line, std::op
 
 class DedupRun {
  public:
-  explicit DedupRun(const DedupOptions& options) : opt_(options), hasher_(options.num_perm) {}
+  explicit DedupRun(const DedupOptions& options)
+      : opt_(options), hasher_(options.num_perm), oph_(options.num_perm) {}
 
   Result<DedupSummary> run();
 
@@ -181,6 +183,7 @@ class DedupRun {
 
   const DedupOptions& opt_;
   sketch::MinHasher hasher_;
+  sketch::OnePermutationHasher oph_;  // --sketch oph
   ShingleConfig shingle_config_;
   std::unique_ptr<io::InputSet> inputs_;
   std::string stdin_spool_;
@@ -362,7 +365,12 @@ void DedupRun::process_batch(BatchWork& work) {
         text::tokenize(s.normalized.text, text::TokenMode::kWord, s.tokens);
         story::extract_terms(s.normalized.text, s.tokens, work.terms[i]);
       }
-      hasher_.sketch(work.processed[i].shingles, std::span<uint32_t>(work.sigs.data() + i * k, k));
+      const std::span<uint32_t> sig(work.sigs.data() + i * k, k);
+      if (opt_.sketch == SketchKind::kOph) {
+        oph_.sketch(work.processed[i].shingles, sig);
+      } else {
+        hasher_.sketch(work.processed[i].shingles, sig);
+      }
     }
   });
 }
@@ -786,11 +794,16 @@ std::string DedupRun::summary_json() const {
       o.field("simhash_blocks", simhash_layout_.blocks).field("simhash_tables", simhash_layout_.tables);
       o.field("simhash_seed", fmt::format("{:#018x}", sketch::kSimHashSeed));
     } else {
+      o.field("sketch", opt_.sketch == SketchKind::kOph ? "oph" : "minhash");
       o.field("lsh_bands", banding_.bands).field("lsh_rows", banding_.rows);
       o.field("lsh_probability_at_threshold", banding_.p_at_threshold);
     }
     o.field("keep", keep_description()).field("id_field", opt_.id_field).field("text_field", opt_.text_field);
-    o.field("minhash_seed", fmt::format("{:#018x}", sketch::kMinHashSeed));
+    if (opt_.sketch == SketchKind::kOph) {
+      o.field("oph_seed", fmt::format("{:#018x}", sketch::kOphSeed));
+    } else {
+      o.field("minhash_seed", fmt::format("{:#018x}", sketch::kMinHashSeed));
+    }
     o.field("boilerplate", opt_.boilerplate == BoilerplateMode::kAuto ? "auto" : "off");
     if (opt_.boilerplate == BoilerplateMode::kAuto) {
       o.field("boilerplate_min_docs", opt_.boilerplate_min_docs);

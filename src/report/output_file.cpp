@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -49,6 +50,18 @@ size_t fault_allowance(size_t size, bool& fail) {
   if (before + size <= cap) return size;
   fail = true;
   return before >= cap ? 0 : static_cast<size_t>(cap - before);
+}
+
+// Test-only, like the above: with DOPPEL_FAULT_KILL_AT_RENAME=N the process
+// kills itself (SIGKILL, no clean-up of any kind) just before its Nth rename
+// into place, so a test can stop a run deterministically between two renames.
+void fault_before_rename() {
+  static const long long at = [] {
+    const char* v = std::getenv("DOPPEL_FAULT_KILL_AT_RENAME");
+    return v == nullptr ? 0LL : std::atoll(v);
+  }();
+  static std::atomic<long long> renames{0};
+  if (at > 0 && ++renames == at) ::kill(::getpid(), SIGKILL);
 }
 #endif
 
@@ -185,6 +198,9 @@ Status OutputFile::finish() {
 }
 
 Status OutputFile::rename_into_place() {
+#ifdef DOPPEL_FAULT_INJECTION
+  fault_before_rename();
+#endif
   if (std::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
     return errno_status("cannot rename into place", final_path_);
   }
@@ -205,8 +221,15 @@ Status commit_all(std::initializer_list<OutputFile*> files) {
     if (f != nullptr) set.push_back(f);
   }
   if (set.empty()) return Status::ok();
-  // Everything that can fail for lack of space happens before the first rename.
+  // Everything that can fail for lack of space happens before the first rename,
+  // and so does the one rename failure that can be foreseen: a name taken by a directory.
   for (OutputFile* f : set) DOPPEL_TRY(f->finish());
+  for (OutputFile* f : set) {
+    struct stat st;
+    if (::stat(f->final_path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return io_error(fmt::format("cannot replace {}: it is a directory", f->final_path_));
+    }
+  }
   OutputFile* marker = set.back();
   // An old marker would vouch for a mix of old and new files if the renames
   // stopped half-way, so it goes first and comes back last.

@@ -21,6 +21,12 @@
 
 namespace doppel::sketch {
 
+class MinHasher;
+namespace internal {
+enum class Isa;
+void sketch_with(Isa isa, const MinHasher& hasher, std::span<const uint64_t> shingles, std::span<uint32_t> out);
+}  // namespace internal
+
 inline constexpr uint64_t kMinHashSeed = 0x646f7070656c6d68ULL;  // "doppelmh"
 inline constexpr uint32_t kEmpty = 0xffffffffu;
 
@@ -33,6 +39,7 @@ class MinHasher {
   void sketch(std::span<const uint64_t> shingles, std::span<uint32_t> out) const;
 
  private:
+  friend void internal::sketch_with(internal::Isa, const MinHasher&, std::span<const uint64_t>, std::span<uint32_t>);
   std::vector<uint64_t> a_, b_;
 };
 

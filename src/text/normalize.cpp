@@ -110,34 +110,39 @@ bool has_non_ascii_or_control(uint64_t w) {
   return ((w & kHighBits) | below_space | is_delete) != 0;
 }
 
-// Sixteen bytes src[0..15] that need nothing but lower-casing: every byte is
-// printable ASCII or a space, no two spaces are adjacent (nor a space and the
-// pending one), a space does not open the text, and src[16] is ASCII and not
-// a dropped control, so src[15] is eligible for the fast path. Writes the
+// Sixteen bytes src[0..15] that need nothing but lower-casing and whitespace
+// mapped to ' ': every byte is printable ASCII or a single whitespace byte
+// (space, tab, line break, VT, FF, CR: no two adjacent, nor next to the
+// pending space), whitespace does not open the text, and src[16] is ASCII and
+// not a dropped control, so src[15] is eligible for the fast path. Writes the
 // pending space (if any) and the bytes to dst, and returns how many bytes it
-// produced; a trailing space is left pending as the byte loop would. Returns
-// -1 and writes nothing useful when the block does not qualify. dst must have
-// room for 17 bytes.
+// produced; trailing whitespace is left pending as the byte loop would.
+// Returns -1 and writes nothing useful when the block does not qualify. dst
+// must have room for 17 bytes.
 inline int plain_block(const uint8_t* src, char* dst, bool& pending, bool have_output) {
   if (src[16] >= 0x80 || kAsciiMap[src[16]] == kDrop) return -1;
 #if defined(__SSE2__)
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
-  // Signed compares: bytes >= 0x80 are negative, so "> 0x1F" also rejects them.
-  const __m128i printable_or_space =
-      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
-  if (_mm_movemask_epi8(printable_or_space) != 0xFFFF) return -1;
-  const unsigned spaces = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' '))));
+  // Signed compares: bytes >= 0x80 are negative, so they fail every range.
+  const __m128i printable =
+      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
+  const __m128i white =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                   _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x08)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x0E))));
+  const unsigned spaces = static_cast<unsigned>(_mm_movemask_epi8(white));
+  if ((static_cast<unsigned>(_mm_movemask_epi8(printable)) | spaces) != 0xFFFF) return -1;
   if ((spaces & (spaces >> 1)) != 0) return -1;
   if ((spaces & 1u) != 0 && (pending || !have_output)) return -1;
   const __m128i upper =
       _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
   const __m128i lowered = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+  const __m128i mapped = _mm_or_si128(_mm_andnot_si128(white, lowered), _mm_and_si128(white, _mm_set1_epi8(' ')));
   const bool trailing_space = (spaces & 0x8000u) != 0;
 #else
   unsigned spaces = 0;
   for (int k = 0; k < 16; ++k) {
-    if (src[k] < 0x20 || src[k] >= 0x7F) return -1;
-    if (src[k] == ' ') spaces |= 1u << k;
+    if (src[k] >= 0x80 || kAsciiMap[src[k]] == kDrop) return -1;
+    if (kAsciiMap[src[k]] == kSpace) spaces |= 1u << k;
   }
   if ((spaces & (spaces >> 1)) != 0) return -1;
   if ((spaces & 1u) != 0 && (pending || !have_output)) return -1;
@@ -150,7 +155,7 @@ inline int plain_block(const uint8_t* src, char* dst, bool& pending, bool have_o
     pending = false;
   }
 #if defined(__SSE2__)
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), lowered);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), mapped);
 #else
   for (int k = 0; k < 16; ++k) dst[k] = static_cast<char>(kAsciiMap[src[k]]);
 #endif
@@ -256,9 +261,10 @@ class Output {
         for (size_t k = 0; k < 8; ++k) step(i + k);
         i += 8;
       }
+      // Byte by byte past what stopped the wider loops (a run of whitespace,
+      // a control), sixteen bytes before trying them again.
+      for (const size_t stop = std::min(n, i + 16); i < stop && ascii_fast_eligible(src, i, n); ++i) step(i);
       if (i >= n || !ascii_fast_eligible(src, i, n)) break;
-      step(i);
-      ++i;
     }
     len_ = static_cast<size_t>(w - data_);
     pending_ = pending;

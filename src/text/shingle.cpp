@@ -76,40 +76,62 @@ void sort_unique(std::vector<uint64_t>& values, SortScratch& scratch) {
     values.erase(std::unique(values.begin(), values.end()), values.end());
     return;
   }
-  // About 8 values per bucket, at most 2^16 buckets (the counts stay in L1/L2).
-  const int bits = std::clamp(static_cast<int>(std::bit_width(n)) - 3, 6, 16);
-  const int shift = 64 - bits;
-  const size_t buckets = size_t{1} << bits;
+  // Pass 1 scatters by the top 8 bits into scratch (256 write streams: every
+  // stream's cache line stays in L1). Pass 2 scatters each of those buckets,
+  // which is small enough for L1 itself, by the next bits back into `values`,
+  // leaving runs of a few values that insertion sort finishes. Equal values
+  // always share a run, so one final sweep drops the repeats.
   auto& counts = scratch.counts;
-  counts.assign(buckets + 1, 0);
-  const uint64_t* src = values.data();
-  for (size_t i = 0; i < n; ++i) ++counts[(src[i] >> shift) + 1];
-  for (size_t b = 0; b < buckets; ++b) counts[b + 1] += counts[b];
+  counts.assign(257 + 4097, 0);
+  uint32_t* top = counts.data();  // 257 bucket starts for pass 1
+  uint32_t* sub = counts.data() + 257;
+  uint64_t* v = values.data();
+  for (size_t i = 0; i < n; ++i) ++top[(v[i] >> 56) + 1];
+  for (size_t b = 0; b < 256; ++b) top[b + 1] += top[b];
   auto& tmp = scratch.tmp;
   if (tmp.size() < n) tmp.resize(n);
-  uint64_t* dst = tmp.data();
-  // counts[b] walks from the start of bucket b to the start of bucket b + 1.
-  for (size_t i = 0; i < n; ++i) dst[counts[src[i] >> shift]++] = src[i];
-  // Buckets are contiguous and ordered, and equal values share a bucket, so
-  // sorting each bucket and dropping repeats while copying back finishes the job.
-  uint64_t* out = values.data();
-  size_t w = 0;
-  size_t begin = 0;
-  for (size_t b = 0; b < buckets; ++b) {
-    const size_t end = counts[b];
-    const size_t len = end - begin;
-    if (len == 0) continue;
-    uint64_t* bucket = dst + begin;
+  uint64_t* t = tmp.data();
+  {
+    uint32_t cursor[256];
+    std::copy(top, top + 256, cursor);
+    for (size_t i = 0; i < n; ++i) t[cursor[v[i] >> 56]++] = v[i];
+  }
+  for (size_t b = 0; b < 256; ++b) {
+    const size_t begin = top[b];
+    const size_t len = top[b + 1] - begin;
     if (len <= kInsertionMax) {
-      insertion_sort(bucket, len);
-    } else {
-      std::sort(bucket, bucket + len);
+      std::copy(t + begin, t + begin + len, v + begin);
+      insertion_sort(v + begin, len);
+      continue;
     }
-    out[w++] = bucket[0];
-    for (size_t i = 1; i < len; ++i) {
-      if (bucket[i] != bucket[i - 1]) out[w++] = bucket[i];
+    // About 4 values per run, at most 4096 runs.
+    const int bits = std::clamp(static_cast<int>(std::bit_width(len)) - 2, 1, 12);
+    const int shift = 56 - bits;
+    const uint64_t mask = (uint64_t{1} << bits) - 1;
+    const size_t runs = size_t{1} << bits;
+    std::fill(sub, sub + runs + 1, 0u);
+    const uint64_t* src = t + begin;
+    for (size_t i = 0; i < len; ++i) ++sub[((src[i] >> shift) & mask) + 1];
+    for (size_t r = 0; r < runs; ++r) sub[r + 1] += sub[r];
+    uint64_t* dst = v + begin;
+    for (size_t i = 0; i < len; ++i) dst[sub[(src[i] >> shift) & mask]++] = src[i];
+    // sub[r] is now the end of run r.
+    size_t run_begin = 0;
+    for (size_t r = 0; r < runs; ++r) {
+      const size_t run_end = sub[r];
+      if (run_end - run_begin > 1) {
+        if (run_end - run_begin <= kInsertionMax) {
+          insertion_sort(dst + run_begin, run_end - run_begin);
+        } else {
+          std::sort(dst + run_begin, dst + run_end);  // only for clustered, non-uniform input
+        }
+      }
+      run_begin = run_end;
     }
-    begin = end;
+  }
+  size_t w = 1;
+  for (size_t i = 1; i < n; ++i) {
+    if (v[i] != v[w - 1]) v[w++] = v[i];
   }
   values.resize(w);
 }

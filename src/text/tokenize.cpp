@@ -6,9 +6,15 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <string>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "text/normalize.hpp"
 #include "text/shingle.hpp"
@@ -88,52 +94,141 @@ inline bool is_word(CharClass c) {
 
 // Word mode. A spaced-script run continues through letters, marks and joiners
 // that have a run character on both sides; unspaced characters take their
-// trailing marks and stand alone.
+// trailing marks and stand alone. One step: skips one separator or emits one
+// token that starts at i; returns where the next step starts.
+template <typename Sink>
+inline size_t scan_word_step(const uint8_t* src, size_t n, size_t i, Sink& sink) {
+  const Decoded c = next_char(src + i, n - i);
+  if (c.cls == CharClass::kOther || c.cls == CharClass::kJoiner) return i + c.len;
+  const size_t begin = i;
+  i += c.len;
+  if (c.cls == CharClass::kUnspaced) {
+    while (i < n) {
+      const Decoded m = next_char(src + i, n - i);
+      if (m.cls != CharClass::kMark) break;
+      i += m.len;
+    }
+    sink.word(begin, i, false);
+    return i;
+  }
+  bool dropped = false;
+  while (i < n) {
+    // Most of the text is ASCII letters: skip them without decoding.
+    while (i < n && src[i] < 0x80 && kAsciiClasses[src[i]] == CharClass::kWord) ++i;
+    if (i >= n) break;
+    const Decoded d = next_char(src + i, n - i);
+    if (d.cls == CharClass::kWord || d.cls == CharClass::kMark) {
+      i += d.len;
+      continue;
+    }
+    if (d.cls == CharClass::kJoiner && i + 1 < n) {
+      const Decoded after = next_char(src + i + 1, n - i - 1);
+      if (after.cls == CharClass::kWord || after.cls == CharClass::kMark) {
+        dropped = true;
+        i += 1 + after.len;
+        continue;
+      }
+    }
+    break;
+  }
+  sink.word(begin, i, dropped);
+  return i;
+}
+
+// The reference scanner (tokenize(), token_strings(), explain).
 template <typename Sink>
 void scan_words(std::string_view text, Sink& sink) {
   const auto* src = reinterpret_cast<const uint8_t*>(text.data());
   const size_t n = text.size();
   size_t i = 0;
+  while (i < n) i = scan_word_step(src, n, i, sink);
+}
+
+#if defined(__SSE2__)
+// Bit masks over 64 bytes: which are non-ASCII, word characters, joiners.
+struct WindowMasks {
+  uint64_t non_ascii;
+  uint64_t word;
+  uint64_t joiner;
+};
+
+inline WindowMasks window_masks(const uint8_t* p) {
+  WindowMasks m{0, 0, 0};
+  for (int part = 0; part < 4; ++part) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * part));
+    auto in_range = [&](char lo, char hi) {
+      return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                           _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(hi + 1))));
+    };
+    const __m128i word = _mm_or_si128(_mm_or_si128(in_range('a', 'z'), in_range('A', 'Z')),
+                                      _mm_or_si128(in_range('0', '9'), _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+    const __m128i joiner =
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')), _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    const int shift = 16 * part;
+    m.non_ascii |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(v))) << shift;
+    m.word |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(word))) << shift;
+    m.joiner |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(joiner))) << shift;
+  }
+  return m;
+}
+
+// scan_words() for the dedup hot path: where 64 bytes in a row are ASCII, the
+// tokens among them are found from bit masks (a word run plus joiners with a
+// word character on both sides) instead of byte by byte; anything else takes
+// scan_word_step(). The tests hold it to scan_words() on random text.
+template <typename Sink>
+void scan_words_fast(std::string_view text, Sink& sink) {
+  const auto* src = reinterpret_cast<const uint8_t*>(text.data());
+  const size_t n = text.size();
+  // Invariant: i never lies inside a token.
+  size_t i = 0;
   while (i < n) {
-    const Decoded c = next_char(src + i, n - i);
-    if (c.cls == CharClass::kOther || c.cls == CharClass::kJoiner) {
-      i += c.len;
+    if (i + 64 > n) {
+      i = scan_word_step(src, n, i, sink);
       continue;
     }
-    const size_t begin = i;
-    i += c.len;
-    if (c.cls == CharClass::kUnspaced) {
-      while (i < n) {
-        const Decoded m = next_char(src + i, n - i);
-        if (m.cls != CharClass::kMark) break;
-        i += m.len;
-      }
-      sink.word(begin, i, false);
+    const WindowMasks m = window_masks(src + i);
+    if (m.non_ascii != 0) {
+      // Step past the window's last non-ASCII byte before looking again, so
+      // text in other scripts pays for one window per 64 bytes, not per character.
+      const size_t past = i + 64 - static_cast<size_t>(std::countl_zero(m.non_ascii));
+      while (i < past) i = scan_word_step(src, n, i, sink);
       continue;
     }
-    bool dropped = false;
-    while (i < n) {
-      // Most of the text is ASCII letters: skip them without decoding.
-      while (i < n && src[i] < 0x80 && kAsciiClasses[src[i]] == CharClass::kWord) ++i;
-      if (i >= n) break;
-      const Decoded d = next_char(src + i, n - i);
-      if (d.cls == CharClass::kWord || d.cls == CharClass::kMark) {
-        i += d.len;
-        continue;
+    // Byte i - 1 is not in a token that could continue here (invariant), so
+    // nothing to the left of bit 0 joins. A joiner at bit 63 cannot be judged
+    // (its right neighbour is outside), so only runs ending by bit 62 count.
+    const uint64_t token = m.word | (m.joiner & (m.word << 1) & (m.word >> 1));
+    uint64_t pos = 0;
+    uint64_t next = 62;  // where the next window starts if no run is left open
+    while (pos < 63) {
+      const uint64_t rest = token >> pos;
+      if (rest == 0) break;
+      const uint64_t start = pos + static_cast<uint64_t>(std::countr_zero(rest));
+      if (start >= 62) {
+        next = start;
+        break;
       }
-      if (d.cls == CharClass::kJoiner && i + 1 < n) {
-        const Decoded after = next_char(src + i + 1, n - i - 1);
-        if (after.cls == CharClass::kWord || after.cls == CharClass::kMark) {
-          dropped = true;
-          i += 1 + after.len;
-          continue;
-        }
+      const uint64_t end = start + static_cast<uint64_t>(std::countr_one(token >> start));
+      if (end > 62) {
+        next = start;  // runs past what this window can judge
+        break;
       }
-      break;
+      const uint64_t span = (end - start == 64 ? ~uint64_t{0} : ((uint64_t{1} << (end - start)) - 1)) << start;
+      sink.word(i + start, i + end, (m.joiner & span) != 0);
+      pos = end;
     }
-    sink.word(begin, i, dropped);
+    // A run that opens at bit 0 and outlasts the window is a long token: the
+    // byte-wise step takes it whole (moving i into it would break the invariant).
+    i = next == 0 ? scan_word_step(src, n, i, sink) : i + next;
   }
 }
+#else
+template <typename Sink>
+void scan_words_fast(std::string_view text, Sink& sink) {
+  scan_words(text, sink);
+}
+#endif
 
 // Character mode: one token per word character (with its trailing marks) and a
 // space token wherever words are separated by anything else.
@@ -183,7 +278,15 @@ void scan(std::string_view text, TokenMode mode, Sink& sink) {
   }
 }
 
-uint64_t hash_bytes(const char* p, size_t len) { return XXH3_64bits_withSeed(p, len, kTokenSeed); }
+uint64_t hash_bytes(const char* p, size_t len) {
+  // Nearly every token is at most 16 bytes: call XXH3's short-input path
+  // directly (force-inlined by xxhash.h) rather than the whole dispatcher. For
+  // these lengths XXH3_64bits_withSeed computes exactly this.
+  if (len <= 16) {
+    return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(p), len, XXH3_kSecret, kTokenSeed);
+  }
+  return XXH3_64bits_withSeed(p, len, kTokenSeed);
+}
 
 // Copies a token span without its dropped joiners. Inside a word-mode span every
 // ' and . is a dropped joiner (a kept one would have ended the token), and
@@ -293,7 +396,11 @@ void shingle_hashes(std::string_view normalized, TokenMode mode, int n, std::vec
   // A word takes at least one byte and a separator, a character token one byte.
   out.reserve(mode == TokenMode::kWord ? normalized.size() / 2 + 1 : normalized.size() + 1);
   ShingleSink sink(normalized, n, out);
-  scan(normalized, mode, sink);
+  if (mode == TokenMode::kWord) {
+    scan_words_fast(normalized, sink);
+  } else {
+    scan_chars(normalized, sink);
+  }
   sink.finish();
 }
 

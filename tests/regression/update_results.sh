@@ -25,7 +25,12 @@ ROWS=(
   "gen-corpus --docs 3000 --seed 7|--jaccard 0.95 --containment 0.95"
   "gen-corpus --docs 3000 --seed 7 --format txt|defaults"
   "gen-corpus --docs 3000 --seed 7 --max-words 300|defaults"
+  "gen-corpus --scenario templates --docs 800 --seed 11|defaults"
+  "gen-corpus --scenario templates --docs 800 --seed 11|--boilerplate off"
+  "gen-corpus --scenario templates --docs 800 --seed 11|--source-field source --boilerplate-min-docs 100000"
   "shared:semeval2022_t8_sample/labelled_pairs.jsonl|--label-field overall --positive-max 1.5"
+  "shared:semeval2022_t8_sample/labelled_pairs.jsonl|--level story --field story --label-field overall --positive-max 1.5"
+  "shared:semeval2022_t8_sample/labelled_pairs.jsonl|--level story --story-threshold 0.15 --field story --label-field overall --positive-max 1.5"
 )
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -444,7 +444,7 @@ TEST(Svg, SweepPlotIsWellFormedWithOneCurvePerMetric) {
     EXPECT_EQ(std::count(pts.begin(), pts.end(), ','), 3) << pts;  // three x,y points
   }
   EXPECT_NE(svg.find("a &lt;title&gt; &amp; more"), std::string::npos);
-  for (const char* label : {">precision<", ">recall<", ">F1<", "--jaccard threshold", ">score<"}) {
+  for (const char* label : {">precision<", ">recall<", ">F1<", ">--jaccard<", ">score<"}) {
     EXPECT_NE(svg.find(label), std::string::npos) << label;
   }
   // Lowest value 0.6 -> the y axis runs from 0.60 to 1.00.

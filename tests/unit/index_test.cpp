@@ -615,7 +615,9 @@ std::vector<CandidatePair> brute_force_within(const std::vector<uint64_t>& print
 }
 
 TEST(SimHashCandidates, SameAsBruteForceOnPlantedNearPairs) {
-  for (int radius : {0, 3, 6, 10, 16}) {
+  // Radius 0 has a 64-bit key (sorted as key-document pairs); radius 1 the longest
+  // key that fits the 32 bits of the radix-sorted path.
+  for (int radius : {0, 1, 2, 3, 6, 10, 16}) {
     std::mt19937_64 rng(51 + static_cast<uint64_t>(radius));
     std::vector<uint64_t> prints;
     for (int i = 0; i < 2500; ++i) prints.push_back(rng());

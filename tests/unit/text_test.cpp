@@ -502,7 +502,8 @@ TEST(Shingle, SetIsSortedAndUnique) {
 std::string mostly_ascii_text(Rng& rng, size_t max_bytes) {
   static const char* const kOddities[] = {"  ", "\t", "\n", "\r\n", "\x01", "\x7f", "'", ".", "\u00e9",
                                           "e\u0301", "\u200b", "\u00a0", "\u4e2d\u6587", "\u2019", " \u0301",
-                                          "A", "Z", "_", "\x1f"};
+                                          "A", "Z", "_", "\x1f", "x.y.z", "a'b'c", "..", "'s",
+                                          "supercalifragilisticexpialidocious_and_then_some_more_letters_0123456789"};
   std::string s;
   const size_t target = rng.below(max_bytes + 1);
   while (s.size() < target) {
@@ -562,6 +563,20 @@ TEST(FastPaths, ShingleHashesMatchTokenPath) {
         shingle_hashes(text, mode, n, got);
         ASSERT_EQ(got, expected) << "n=" << n << " " << ::testing::PrintToString(text);
       }
+    }
+  }
+  // The 64-byte windows of the word scanner: a joiner, a long word or a
+  // non-ASCII letter at every position around the window edges.
+  for (size_t pos = 0; pos < 140; ++pos) {
+    for (const char* insert : {"b'c", "b.c", "b..c", "'", "\u00e9", "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnop"}) {
+      std::string text;
+      for (size_t k = 0; text.size() < 150; ++k) text += (k % 3 == 0 ? "word " : k % 3 == 1 ? "an " : "example ");
+      text.insert(pos, insert);
+      text = norm(text);
+      tokenize(text, TokenMode::kWord, tokens);
+      shingle_sequence(tokens, 3, expected);
+      shingle_hashes(text, TokenMode::kWord, 3, got);
+      ASSERT_EQ(got, expected) << pos << " " << insert;
     }
   }
   shingle_hashes("some words here", TokenMode::kWord, 0, got);

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# File: bench/e2e/run.sh
+#
+# The end-to-end benchmark: one command that builds doppel (or reuses a build),
+# builds or reuses a corpus, and measures in one run
+#
+#   F1     read + decompress + JSON parse          (doppel-floors f1)
+#   F2     F1 + normalise + tokenise + hash shingles (doppel-floors f2)
+#   dedup  the whole `doppel dedup`, default settings, exact verification
+#
+# on the same input, then prints wall time, MB/s (document text), MB/s per core,
+# documents/s, peak RSS (also per document and per input MB), dedup's ratio to
+# each floor, and the clusters and pairs found (faster must never mean "found
+# less"). Unless --no-archive, everything (command, versions, CPU, raw numbers,
+# the table) is written to bench/runs/<date>-<machine>/.
+#
+# Usage: bash bench/e2e/run.sh [options] [-- extra flags for doppel dedup]
+#   --build DIR     build directory (default: build-bench); configured and built
+#                   as Release unless --no-build
+#   --no-build      use DIR as it is
+#   --corpus PATH   input to measure (repeatable: all of them form one run);
+#                   default: the generated corpus below
+#   --gen-mb N      size of the generated corpus in MB of text (default 1024)
+#   --cache DIR     where generated corpora are kept between runs
+#                   (default: $DOPPEL_BENCH_CACHE or ~/.cache/doppel-bench)
+#   --threads N     worker threads for F2 and dedup (default: all cores)
+#   --repeat N      run each measurement N times and keep the fastest (default 1)
+#   --label NAME    names the run in the archive (default: the corpus)
+#   --archive DIR   archive directory (default: bench/runs/<date>-<machine>)
+#   --no-archive
+#
+# Needs: cmake, ninja, a C++ compiler (scripts/setup.sh), GNU time, awk.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build="$root/build-bench"
+do_build=1
+corpora=()
+gen_mb=1024
+cache="${DOPPEL_BENCH_CACHE:-$HOME/.cache/doppel-bench}"
+threads="$(nproc)"
+repeat=1
+label=""
+archive=""
+do_archive=1
+extra=()
+
+while (($#)); do
+  case "$1" in
+    --build) build="$(realpath -m "$2")"; shift 2 ;;
+    --no-build) do_build=0; shift ;;
+    --corpus) corpora+=("$(realpath "$2")"); shift 2 ;;
+    --gen-mb) gen_mb="$2"; shift 2 ;;
+    --cache) cache="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --repeat) repeat="$2"; shift 2 ;;
+    --label) label="$2"; shift 2 ;;
+    --archive) archive="$(realpath -m "$2")"; shift 2 ;;
+    --no-archive) do_archive=0; shift ;;
+    --) shift; extra=("$@"); break ;;
+    -h|--help) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;/^set -e/d'; exit 0 ;;
+    *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "bench: $*" >&2; }
+[ -x /usr/bin/time ] || { echo "run.sh: needs GNU time (/usr/bin/time; apt-get install time)" >&2; exit 2; }
+
+if ((do_build)); then
+  log "building $build (Release)"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDOPPEL_DEVELOPER_MODE=ON >/dev/null
+  cmake --build "$build" --target doppel_cli gen-corpus doppel-floors >/dev/null
+fi
+doppel="$build/doppel"
+floors="$build/bench/doppel-floors"
+gen="$build/tools/gen-corpus"
+for b in "$doppel" "$floors"; do [ -x "$b" ] || { echo "run.sh: $b is missing (build first)" >&2; exit 2; }; done
+
+if ((${#corpora[@]} == 0)); then
+  corpus_dir="$cache/gen-${gen_mb}mb-seed1"
+  if [ ! -s "$corpus_dir/docs.jsonl" ]; then
+    log "generating a ${gen_mb} MB corpus in $corpus_dir (once; reused afterwards)"
+    mkdir -p "$cache"
+    "$gen" --out "$corpus_dir.tmp" --target-mb "$gen_mb" --seed 1 >&2
+    rm -rf "$corpus_dir" && mv "$corpus_dir.tmp" "$corpus_dir"
+  fi
+  corpora=("$corpus_dir/docs.jsonl")
+  [ -n "$label" ] || label="gen-${gen_mb}mb"
+fi
+[ -n "$label" ] || label="$(basename "$(dirname "${corpora[0]}")")"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# time_run NAME CMD...: runs CMD --repeat times; keeps the fastest run's
+# wall/user/sys/RSS in $work/NAME.time and its stdout in $work/NAME.out.
+time_run() {
+  local name="$1"; shift
+  local best=""
+  for ((i = 1; i <= repeat; i++)); do
+    sync
+    /usr/bin/time -f "%e %U %S %M" -o "$work/try.time" "$@" >"$work/try.out" 2>"$work/try.err" || {
+      local rc=$?
+      # doppel dedup exits 1 when records were rejected; anything else is a failure.
+      if [ "$rc" -ne 1 ] || [ "$name" != dedup ]; then cat "$work/try.err" >&2; exit "$rc"; fi
+    }
+    local wall; wall="$(awk '{print $1}' "$work/try.time")"
+    log "$name run $i: ${wall} s"
+    if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN{exit !(a < b)}'; then
+      best="$wall"
+      cp "$work/try.time" "$work/$name.time"
+      cp "$work/try.out" "$work/$name.out"
+      [ "$name" != dedup ] || cp "$work/out/summary.json" "$work/summary.json"
+    fi
+  done
+}
+
+log "input: ${corpora[*]}"
+log "threads: $threads, repeat: $repeat"
+# Warm the page cache so that every measurement reads the input alike.
+cat "${corpora[@]}" >/dev/null
+time_run f1 "$floors" f1 --threads "$threads" "${corpora[@]}"
+time_run f2 "$floors" f2 --threads "$threads" "${corpora[@]}"
+time_run dedup "$doppel" dedup "${corpora[@]}" -o "$work/out" -q --progress never --threads "$threads" "${extra[@]}"
+
+# Numbers: JSON fields pulled out with sed (no jq needed).
+field() { sed -n "s/.*\"$2\":\\([0-9.eE+-]*\\).*/\\1/p" "$1" | head -1; }
+text_bytes="$(field "$work/f1.out" text_bytes)"
+docs="$(field "$work/f1.out" documents)"
+shingles="$(field "$work/f2.out" shingles)"
+clusters="$(field "$work/summary.json" clusters_with_duplicates)"
+pairs="$(field "$work/summary.json" pairs)"
+kept="$(field "$work/summary.json" kept)"
+sketch="$(sed -n 's/.*"sketch":"\([a-z]*\)".*/\1/p' "$work/summary.json")"
+input_files_bytes="$(du -cbL "${corpora[@]}" | tail -1 | cut -f1)"
+cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+cores="$(nproc)"
+
+table="$(
+  awk -v tb="$text_bytes" -v docs="$docs" -v thr="$threads" -v f1="$(cat "$work/f1.time")" \
+      -v f2="$(cat "$work/f2.time")" -v dd="$(cat "$work/dedup.time")" 'BEGIN {
+    split(f1, a); split(f2, b); split(dd, c)
+    mb = tb / 1e6
+    printf "| run | wall s | MB/s | MB/s per core | docs/s | CPU s (user+sys) | peak RSS MB | dedup / floor |\n"
+    printf "|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    row("F1 read + decompress + parse", a, 1, c[1] / a[1])
+    row("F2 F1 + normalise + tokenise + hash shingles", b, thr, c[1] / b[1])
+    row("doppel dedup", c, thr, 1)
+  }
+  function row(name, t, cores_used, ratio) {
+    printf "| %s | %.2f | %.0f | %.0f | %.0f | %.2f | %.0f | %s |\n", name, t[1], mb / t[1], mb / t[1] / cores_used,
+      docs / t[1], t[2] + t[3], t[4] / 1024, (name == "doppel dedup") ? "" : sprintf("%.2fx time, dedup at %.0f%% of its throughput", ratio, 100 / ratio)
+  }'
+)"
+rss_kb="$(awk '{print $4}' "$work/dedup.time")"
+summary="$(awk -v rss="$rss_kb" -v docs="$docs" -v tb="$text_bytes" -v clusters="$clusters" -v pairs="$pairs" \
+  -v kept="$kept" -v shingles="$shingles" 'BEGIN {
+  printf "dedup peak RSS: %.0f bytes per document, %.2f MB per input MB (%.0f bytes per shingle)\n", rss * 1024 / docs,
+    rss * 1024 / tb, rss * 1024 / shingles
+  printf "found: %s clusters with duplicates, %s verified pairs, %s documents kept of %s\n", clusters, pairs, kept, docs
+}')"
+
+report="$(cat <<EOF
+corpus: $label (${corpora[*]}): $docs documents, $(awk -v b="$text_bytes" 'BEGIN{printf "%.1f", b/1e6}') MB of text, $(awk -v b="$input_files_bytes" 'BEGIN{printf "%.1f", b/1e6}') MB of input files, $shingles shingles
+machine: $cpu, $cores cores; threads: $threads; sketch: ${sketch:-?}; best of $repeat
+
+$table
+
+$summary
+EOF
+)"
+echo "$report"
+
+if ((do_archive)); then
+  machine="$(echo "$cpu" | tr 'A-Z' 'a-z' | sed 's/(r)//g;s/(tm)//g;s/[^a-z0-9]\+/-/g;s/^-//;s/-$//' | cut -c1-32)-${cores}core"
+  [ -n "$archive" ] || archive="$root/bench/runs/$(date +%Y-%m-%d)-$machine"
+  mkdir -p "$archive"
+  base="$archive/$label"
+  {
+    echo "bash bench/e2e/run.sh $(printf '%q ' "${@:-}")"
+    echo "# expanded: corpus=${corpora[*]} threads=$threads repeat=$repeat extra=${extra[*]:-}"
+  } >"$base.command.txt"
+  {
+    echo "doppel: $("$doppel" --version) (git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo ', with local changes'))"
+    echo "compiler: $(c++ --version | head -1)"
+    echo "kernel: $(uname -srm)"
+    dpkg-query -W -f='${Package} ${Version}\n' libzstd1 libsimdjson14 libtbb12 libutf8proc2 libxxhash0 2>/dev/null || true
+  } >"$base.versions.txt"
+  lscpu >"$base.cpu.txt"
+  {
+    echo "f1 $(cat "$work/f1.time") $(cat "$work/f1.out")"
+    echo "f2 $(cat "$work/f2.time") $(cat "$work/f2.out")"
+    echo "dedup $(cat "$work/dedup.time") $(tr -d '\n' <"$work/summary.json")"
+    echo "# columns: name wall_s user_s sys_s peak_rss_kb output"
+  } >"$base.raw.txt"
+  echo "$report" >"$base.table.md"
+  log "archived in $archive/$label.*"
+fi

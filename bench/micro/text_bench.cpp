@@ -1,0 +1,113 @@
+// File: bench/micro/text_bench.cpp
+// The per-document text path: normalisation (ASCII fast path and the Unicode
+// path), tokenisation + shingle hashing (the fused dedup path and the
+// token-vector path explain uses), and sorting a shingle set.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "bench_support.hpp"
+#include "text/normalize.hpp"
+#include "text/shingle.hpp"
+
+namespace doppel::bench {
+namespace {
+
+constexpr size_t kTextBytes = size_t{1} << 20;
+
+const std::string& english() {
+  static const std::string s = english_text(kTextBytes);
+  return s;
+}
+const std::string& chinese() {
+  static const std::string s = cjk_text(kTextBytes);
+  return s;
+}
+
+void BM_Normalize(benchmark::State& state, const std::string& (*text)()) {
+  const std::string& s = text();
+  text::NormalizedText out;
+  for (auto _ : state) {
+    text::normalize(s, out, false);
+    benchmark::DoNotOptimize(out.text.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s.size()));
+}
+BENCHMARK_CAPTURE(BM_Normalize, english, english);
+BENCHMARK_CAPTURE(BM_Normalize, chinese, chinese);
+
+void BM_NormalizeWithOffsets(benchmark::State& state) {
+  const std::string& s = english();
+  text::NormalizedText out;
+  for (auto _ : state) {
+    text::normalize(s, out, true);
+    benchmark::DoNotOptimize(out.text.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s.size()));
+}
+BENCHMARK(BM_NormalizeWithOffsets);
+
+// Normalised input, as the pipeline hands it over.
+std::string normalized(const std::string& s) {
+  text::NormalizedText out;
+  text::normalize(s, out, false);
+  return out.text;
+}
+
+void BM_ShingleHashes(benchmark::State& state, const std::string& (*text)()) {
+  const std::string norm = normalized(text());
+  std::vector<uint64_t> out;
+  for (auto _ : state) {
+    text::shingle_hashes(norm, text::TokenMode::kWord, 5, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * norm.size()));
+  state.counters["shingles"] = static_cast<double>(out.size());
+}
+BENCHMARK_CAPTURE(BM_ShingleHashes, english, english);
+BENCHMARK_CAPTURE(BM_ShingleHashes, chinese, chinese);
+
+void BM_TokenizeThenShingle(benchmark::State& state) {
+  const std::string norm = normalized(english());
+  std::vector<text::Token> tokens;
+  std::vector<uint64_t> out;
+  for (auto _ : state) {
+    text::tokenize(norm, text::TokenMode::kWord, tokens);
+    text::shingle_sequence(tokens, 5, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * norm.size()));
+}
+BENCHMARK(BM_TokenizeThenShingle);
+
+void BM_SortUnique(benchmark::State& state) {
+  const auto values = random_hashes(static_cast<size_t>(state.range(0)));
+  std::vector<uint64_t> v;
+  text::SortScratch scratch;
+  for (auto _ : state) {
+    v = values;
+    text::sort_unique(v, scratch);
+    benchmark::DoNotOptimize(v.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_SortUnique)->Arg(1000)->Arg(60000)->Arg(1000000);
+
+void BM_StdSortUnique(benchmark::State& state) {
+  const auto values = random_hashes(static_cast<size_t>(state.range(0)));
+  std::vector<uint64_t> v;
+  for (auto _ : state) {
+    v = values;
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    benchmark::DoNotOptimize(v.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_StdSortUnique)->Arg(1000)->Arg(60000)->Arg(1000000);
+
+}  // namespace
+}  // namespace doppel::bench
+
+BENCHMARK_MAIN();

@@ -1,0 +1,77 @@
+// File: sketch/oph.cpp
+// One-permutation hashing with optimal densification (see oph.hpp).
+#include "sketch/oph.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace doppel::sketch {
+namespace {
+
+uint64_t fmix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// Multiply-shift range reduction of 32 uniform bits onto 0..k-1.
+inline uint32_t reduce(uint32_t bits, uint32_t k) {
+  return static_cast<uint32_t>((static_cast<uint64_t>(bits) * k) >> 32);
+}
+
+// Shrivastava's densification draws candidate bins for empty bin i from a
+// 2-universal family indexed by attempt; any fixed pseudo-random sequence that
+// depends only on (i, attempt) keeps the estimate unbiased.
+inline uint32_t probe(uint64_t seed, uint32_t bin, uint32_t attempt, uint32_t k) {
+  const uint64_t h = fmix64(seed ^ ((static_cast<uint64_t>(bin) << 32) | attempt) ^ 0x9e3779b97f4a7c15ULL);
+  return reduce(static_cast<uint32_t>(h >> 32), k);
+}
+
+}  // namespace
+
+OnePermutationHasher::OnePermutationHasher(int num_bins, uint64_t seed)
+    : k_(num_bins > 0 ? static_cast<uint32_t>(num_bins) : 0), seed_(seed) {}
+
+void OnePermutationHasher::sketch(std::span<const uint64_t> shingles, std::span<uint32_t> out) const {
+  std::fill(out.begin(), out.end(), kEmpty);
+  const uint32_t k = static_cast<uint32_t>(std::min<size_t>(out.size(), k_));
+  if (k == 0 || shingles.empty()) return;
+
+  // 64-bit bins, so "no shingle yet" is a value no 32-bit value can take.
+  constexpr uint64_t kUnset = std::numeric_limits<uint64_t>::max();
+  uint64_t stack_bins[1024];
+  std::vector<uint64_t> heap_bins;
+  uint64_t* bins = stack_bins;
+  if (k > std::size(stack_bins)) {
+    heap_bins.resize(k);
+    bins = heap_bins.data();
+  }
+  std::fill(bins, bins + k, kUnset);
+  for (const uint64_t x : shingles) {
+    const uint64_t h = fmix64(x ^ seed_);
+    const uint32_t bin = reduce(static_cast<uint32_t>(h >> 32), k);
+    // kEmpty marks a document without shingles; a real value never takes it.
+    const uint64_t value = std::min<uint32_t>(static_cast<uint32_t>(h), kEmpty - 1);
+    bins[bin] = std::min(bins[bin], value);
+  }
+  for (uint32_t i = 0; i < k; ++i) {
+    if (bins[i] != kUnset) {
+      out[i] = static_cast<uint32_t>(bins[i]);
+      continue;
+    }
+    // At least one bin is filled (the set is not empty), so this ends; the
+    // expected number of probes is k / (filled bins).
+    for (uint32_t attempt = 1;; ++attempt) {
+      const uint32_t donor = probe(seed_, i, attempt, k);
+      if (bins[donor] != kUnset) {
+        out[i] = static_cast<uint32_t>(bins[donor]);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace doppel::sketch

@@ -1,0 +1,48 @@
+// File: sketch/oph.hpp
+//
+// One-permutation hashing (Li, Owen & Zhang 2012) with optimal densification
+// (Shrivastava 2017): a k-value sketch whose values collide between two sets
+// with probability J(A, B), like k-permutation MinHash, for one hash per shingle
+// instead of k.
+//
+// Each shingle x is mixed once, h = fmix64(x ^ seed); its high 32 bits choose a
+// bin (multiply-shift range reduction onto 0..k-1) and its low 32 bits are the
+// value; each bin keeps its smallest value. A bin that no shingle reached
+// borrows the value of a non-empty bin found by probing a fixed pseudo-random
+// sequence of bins for that bin index (the same sequence for every document),
+// so two documents with the same non-empty bins borrow alike. Shrivastava
+// shows that this keeps P[sig_A[i] == sig_B[i]] = J and gives a variance close
+// to k-permutation MinHash; tests/unit/sketch_test.cpp measures both.
+//
+// Signatures use the same layout as MinHasher (k uint32 values, kEmpty for a set
+// without shingles), so LSH banding works on either.
+//
+//   doppel::sketch::OnePermutationHasher oph(128);
+//   oph.sketch(shingles, sig);   // sig.size() == 128
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "sketch/minhash.hpp"
+
+namespace doppel::sketch {
+
+inline constexpr uint64_t kOphSeed = 0x646f7070656c6f70ULL;  // "doppelop"
+
+class OnePermutationHasher {
+ public:
+  explicit OnePermutationHasher(int num_bins, uint64_t seed = kOphSeed);
+  int num_perm() const { return static_cast<int>(k_); }
+
+  // out.size() must equal num_perm(). Empty input -> every value kEmpty.
+  // Duplicates and order in `shingles` do not matter.
+  void sketch(std::span<const uint64_t> shingles, std::span<uint32_t> out) const;
+
+ private:
+  uint32_t k_ = 0;
+  uint64_t seed_ = 0;
+};
+
+}  // namespace doppel::sketch

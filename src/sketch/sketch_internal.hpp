@@ -1,0 +1,25 @@
+// File: sketch/sketch_internal.hpp
+//
+// Private to the sketch module, its unit test and its benchmark: the CPU-specific
+// copies of the MinHash kernel, so each one the CPU can run is checked against
+// the scalar definition (and timed), not only the one picked at run time.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "sketch/minhash.hpp"
+
+namespace doppel::sketch::internal {
+
+enum class Isa { kBaseline, kX86V3, kX86V4 };
+
+// The kernels this CPU can run, best first (the first is what sketch() uses).
+std::vector<Isa> supported_isas();
+const char* isa_name(Isa isa);
+
+// MinHasher::sketch() with a chosen kernel.
+void sketch_with(Isa isa, const MinHasher& hasher, std::span<const uint64_t> shingles, std::span<uint32_t> out);
+
+}  // namespace doppel::sketch::internal
