@@ -64,7 +64,7 @@ doppel::ShingleUnit shingle_unit(const std::string& s) {
 
 // How `dedup` finds near-copy candidates.
 struct SketchFlags {
-  std::string sketch = "minhash";
+  std::string sketch = "oph";
   int simhash_radius = 3;
 };
 

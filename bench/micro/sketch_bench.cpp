@@ -3,10 +3,12 @@
 // the CPU can run, and one-permutation hashing with optimal densification.
 #include <benchmark/benchmark.h>
 
+#include <string>
 #include <vector>
 
 #include "bench_support.hpp"
 #include "sketch/minhash.hpp"
+#include "sketch/oph.hpp"
 #include "sketch/sketch_internal.hpp"
 
 namespace doppel::bench {
@@ -24,11 +26,27 @@ void BM_MinHash(benchmark::State& state, sketch::internal::Isa isa) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+void BM_OnePermutation(benchmark::State& state) {
+  const auto shingles = random_hashes(static_cast<size_t>(state.range(0)));
+  const int k = static_cast<int>(state.range(1));
+  sketch::OnePermutationHasher oph(k);
+  std::vector<uint32_t> sig(static_cast<size_t>(k));
+  for (auto _ : state) {
+    oph.sketch(shingles, sig);
+    benchmark::DoNotOptimize(sig.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+// 20 shingles: a tweet-sized document, where densification does most of the work.
+BENCHMARK(BM_OnePermutation)->ArgNames({"shingles", "k"})->Args({1, 128})->Args({5, 128})->Args({20, 128})->Args({60, 128})->Args({1000, 128})->Args({100000, 128});
+
 void register_minhash() {
   for (const auto isa : sketch::internal::supported_isas()) {
     benchmark::RegisterBenchmark((std::string("BM_MinHash/") + sketch::internal::isa_name(isa)).c_str(),
                                  BM_MinHash, isa)
         ->ArgNames({"shingles", "k"})
+        ->Args({1, 128})
+        ->Args({20, 128})
         ->Args({1000, 128})
         ->Args({100000, 128})
         ->Args({100000, 100});

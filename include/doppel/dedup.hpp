@@ -45,7 +45,7 @@ struct DedupOptions {
   ShingleUnit shingle = ShingleUnit::kWord;
   int ngram = 5;
   int num_perm = 128;
-  SketchKind sketch = SketchKind::kMinHash;
+  SketchKind sketch = SketchKind::kOph;  // same LSH and results as kMinHash, one hash per shingle
   int simhash_radius = 3;  // SketchKind::kSimHash: Hamming radius of candidate pairs, 0..16
   double jaccard = 0.8;      // pairs with Jaccard >= this are "near"
   double containment = 0.8;  // pairs with max containment >= this are "contained"

@@ -192,6 +192,13 @@ Status InputSet::open() {
       DOPPEL_TRY(walk_directory(input));
       continue;
     }
+    if (!S_ISREG(st.st_mode)) {
+      // A named pipe or device cannot be read a second time for kept.jsonl, and
+      // reopening a FIFO would wait for a new writer forever (docs/reliability.md).
+      return invalid_argument(fmt::format(
+          "input {} is not a regular file (a pipe or device): doppel reads its inputs twice; "
+          "pipe JSONL to its standard input with - instead", input));
+    }
     const std::string_view name = std::string_view(input).substr(input.rfind('/') + 1);
     InputFile file{input, input, "", InputFormat::kJsonl};
     if (ends_with(name, ".txt")) {
@@ -277,6 +284,12 @@ Status InputSet::walk_directory(const std::string& root) {
     FileStamp stamp;
     struct stat st;
     if (::stat(file.path.c_str(), &st) == 0) {
+      // A link to a pipe, socket or device is no document file (and opening a
+      // FIFO would block until a writer appears): skipped like one met directly.
+      if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        ++skipped_files_;
+        continue;
+      }
       fill_stamp(st, stamp.known, stamp.regular, stamp.size, stamp.mtime_ns, stamp.device,
                  stamp.inode);
     }

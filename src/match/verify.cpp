@@ -14,31 +14,36 @@ namespace {
 // set that cannot match; galloping costs O(small * log(large / small)) instead.
 constexpr size_t kGallopRatio = 16;
 
-uint64_t merge_count(std::span<const uint64_t> a, std::span<const uint64_t> b) {
+// Branch-free steps: which side advances depends on random hash order, which a
+// branch predictor cannot learn, so both indices move by comparison results.
+// Merges a[i..), b[j..) until one side reaches its limit; returns the count.
+inline uint64_t merge_steps(const uint64_t* a, size_t& i, size_t a_end, const uint64_t* b, size_t& j, size_t b_end) {
   uint64_t count = 0;
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (a[i] < b[j]) {
-      ++i;
-    } else if (b[j] < a[i]) {
-      ++j;
-    } else {
-      ++count;
-      ++i;
-      ++j;
-    }
+  while (i < a_end && j < b_end) {
+    const uint64_t x = a[i], y = b[j];
+    count += x == y;
+    i += x <= y;
+    j += y <= x;
   }
   return count;
+}
+
+uint64_t merge_count(std::span<const uint64_t> a, std::span<const uint64_t> b) {
+  size_t i = 0, j = 0;
+  return merge_steps(a.data(), i, a.size(), b.data(), j, b.size());
 }
 
 // `small` is much smaller than `large`. Both are sorted, so the search position in
 // `large` only moves forward; galloping keeps each step logarithmic in the gap
 // between consecutive hits rather than in the whole of `large`.
-uint64_t gallop_count(std::span<const uint64_t> small, std::span<const uint64_t> large) {
+// Counts small[begin, end) in large from position `pos` on (both sorted;
+// `pos` only moves forward, and is updated for the next call).
+uint64_t gallop_range(std::span<const uint64_t> small, size_t begin, size_t end, std::span<const uint64_t> large,
+                      size_t& pos) {
   uint64_t count = 0;
-  size_t pos = 0;
   const size_t n = large.size();
-  for (uint64_t x : small) {
+  for (size_t s = begin; s < end; ++s) {
+    const uint64_t x = small[s];
     if (pos >= n) break;
     if (large[pos] >= x) {
       if (large[pos] == x) {
@@ -66,6 +71,11 @@ uint64_t gallop_count(std::span<const uint64_t> small, std::span<const uint64_t>
   return count;
 }
 
+uint64_t gallop_count(std::span<const uint64_t> small, std::span<const uint64_t> large) {
+  size_t pos = 0;
+  return gallop_range(small, 0, small.size(), large, pos);
+}
+
 double ratio(uint64_t num, uint64_t den) {
   return den == 0 ? 0.0 : static_cast<double>(num) / static_cast<double>(den);
 }
@@ -83,6 +93,71 @@ double Overlap::containment_b_in_a() const { return ratio(intersection, size_b);
 
 double Overlap::max_containment() const {
   return std::max(containment_a_in_b(), containment_b_in_a());
+}
+
+namespace {
+
+// Steps between checks of the bound: small enough to stop early, large enough
+// that checking costs nothing next to merging.
+constexpr size_t kCheckEvery = 1024;
+
+bool can_reach(const Overlap& bound, double jaccard_threshold, double containment_threshold) {
+  // jaccard() and max_containment() only grow with the intersection (also in
+  // floating point), so an upper bound on it that misses both thresholds
+  // decides the pair exactly as the full count would.
+  return bound.jaccard() >= jaccard_threshold || bound.max_containment() >= containment_threshold;
+}
+
+}  // namespace
+
+Decision decide(std::span<const uint64_t> a, std::span<const uint64_t> b, double jaccard_threshold,
+                double containment_threshold) {
+  Decision d;
+  d.overlap.size_a = a.size();
+  d.overlap.size_b = b.size();
+  Overlap bound = d.overlap;
+  if (a.empty() || b.empty()) {
+    d.overlap = overlap(a, b);
+    d.reaches = can_reach(d.overlap, jaccard_threshold, containment_threshold);
+    return d;
+  }
+  const bool a_small = a.size() <= b.size();
+  const auto small = a_small ? a : b;
+  const auto large = a_small ? b : a;
+  if (large.size() / small.size() >= kGallopRatio) {
+    // Galloping, in chunks of the smaller set; what is left of it bounds the rest.
+    constexpr size_t kChunk = kCheckEvery / 16;
+    size_t pos = 0;
+    uint64_t count = 0;
+    for (size_t s = 0; s < small.size();) {
+      const size_t end = std::min(small.size(), s + kChunk);
+      count += gallop_range(small, s, end, large, pos);
+      s = end;
+      bound.intersection = count + std::min(small.size() - s, large.size() - std::min(pos, large.size()));
+      if (!can_reach(bound, jaccard_threshold, containment_threshold)) {
+        d.overlap.intersection = count;
+        return d;
+      }
+    }
+    d.overlap.intersection = count;
+    d.reaches = can_reach(d.overlap, jaccard_threshold, containment_threshold);
+    return d;
+  }
+  size_t i = 0, j = 0;
+  uint64_t count = 0;
+  while (i < a.size() && j < b.size()) {
+    // Up to kCheckEvery steps: each advances i or j or both.
+    count += merge_steps(a.data(), i, std::min(a.size(), i + kCheckEvery), b.data(), j,
+                         std::min(b.size(), j + kCheckEvery));
+    bound.intersection = count + std::min(a.size() - i, b.size() - j);
+    if (!can_reach(bound, jaccard_threshold, containment_threshold)) {
+      d.overlap.intersection = count;
+      return d;
+    }
+  }
+  d.overlap.intersection = count;
+  d.reaches = can_reach(d.overlap, jaccard_threshold, containment_threshold);
+  return d;
 }
 
 Overlap overlap(std::span<const uint64_t> a, std::span<const uint64_t> b) {

@@ -24,4 +24,18 @@ struct Overlap {
 // sizes are comparable and galloping search when one is much smaller.
 Overlap overlap(std::span<const uint64_t> a, std::span<const uint64_t> b);
 
+// What verification needs to know about a candidate pair.
+struct Decision {
+  bool reaches = false;  // jaccard() >= jaccard_threshold or max_containment() >= containment_threshold
+  Overlap overlap;       // exact when `reaches`; otherwise the intersection may be partial
+};
+
+// overlap() for verification: stops as soon as the intersection can no longer
+// reach either threshold (an upper bound, the part counted so far plus what is
+// left of the smaller remainder, misses both), so a false candidate costs only
+// part of a merge. A pair that reaches a threshold is always counted in full,
+// so its Overlap equals overlap(a, b).
+Decision decide(std::span<const uint64_t> a, std::span<const uint64_t> b, double jaccard_threshold,
+                double containment_threshold);
+
 }  // namespace doppel::match

@@ -36,6 +36,7 @@
 #include "io/reader.hpp"
 #include "match/verify.hpp"
 #include "pipeline/document_stage.hpp"
+#include "pipeline/kept_copier.hpp"
 #include "pipeline/quality_stages.hpp"
 #include "pipeline/record_feed.hpp"
 #include "report/json.hpp"
@@ -532,7 +533,12 @@ void DedupRun::verify_candidates(const std::vector<index::CandidatePair>& candid
   tbb::parallel_for(tbb::blocked_range<size_t>(0, candidates.size(), 64), [&](const tbb::blocked_range<size_t>& r) {
     for (size_t i = r.begin(); i != r.end(); ++i) {
       const auto& c = candidates[i];
-      match::Overlap o = match::overlap(docs_[c.a].shingles, docs_[c.b].shingles);
+      // Stops early once the pair cannot reach either threshold; pairs that do
+      // are counted in full, so their scores are exact.
+      const match::Decision decision =
+          match::decide(docs_[c.a].shingles, docs_[c.b].shingles, opt_.jaccard, opt_.containment);
+      if (!decision.reaches) continue;
+      const match::Overlap& o = decision.overlap;
       VerifiedPair& p = slots[i];
       p.a = c.a;
       p.b = c.b;
@@ -714,43 +720,15 @@ Status DedupRun::write_pairs(report::OutputFile& f) {
 }
 
 Status DedupRun::write_kept(report::OutputFile& f) {
-  // Kept documents are re-read from the inputs instead of being held in memory;
-  // JSONL records are copied byte for byte.
-  const auto& files = inputs_->files();
-  std::vector<std::vector<const Doc*>> kept_by_file(files.size());
+  // Kept documents are re-read from the inputs instead of being held in memory
+  // (pipeline/kept_copier.hpp); JSONL records are copied byte for byte.
+  std::vector<std::vector<KeptRecord>> kept_by_file(inputs_->files().size());
   for (uint32_t d = 0; d < docs_.size(); ++d) {
-    if (representatives_[components_.component_of[d]] == d) kept_by_file[docs_[d].pos.file_index].push_back(&docs_[d]);
+    if (representatives_[components_.component_of[d]] != d) continue;
+    const Doc& doc = docs_[d];
+    kept_by_file[doc.pos.file_index].push_back({doc.pos.line, doc.pos.offset, &doc.id});
   }
-  std::string line;
-  for (uint32_t fi = 0; fi < files.size(); ++fi) {
-    const auto& kept = kept_by_file[fi];
-    if (kept.empty()) continue;
-    size_t next = 0;  // kept docs of a file are in stream order, as for_each_raw
-    DOPPEL_TRY(inputs_->for_each_raw(fi, [&](const io::SourcePos& pos, std::string_view raw) -> Status {
-      if (next >= kept.size() || kept[next]->pos.offset != pos.offset || kept[next]->pos.line != pos.line) {
-        return Status::ok();
-      }
-      const Doc& d = *kept[next++];
-      if (files[fi].format == io::InputFormat::kJsonl) {
-        DOPPEL_TRY(f.write(raw));
-        return f.write("\n");
-      }
-      line.clear();
-      std::string text;
-      io::repair_utf8(raw, text);
-      if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
-      report::JsonObject o(line);
-      o.field("id", d.id).field("text", text);
-      o.close();
-      line.push_back('\n');
-      return f.write(line);
-    }));
-    if (next != kept.size()) {
-      return io_error(fmt::format("input changed during the run: {} no longer holds record {}", files[fi].display,
-                                  kept[next]->id));
-    }
-  }
-  return Status::ok();
+  return copy_kept_records(*inputs_, kept_by_file, [&](std::string_view chunk) { return f.write(chunk); });
 }
 
 Status DedupRun::write_rejected(report::OutputFile& f) {
@@ -801,7 +779,7 @@ std::string DedupRun::summary_json() const {
     o.field("keep", keep_description()).field("id_field", opt_.id_field).field("text_field", opt_.text_field);
     if (opt_.sketch == SketchKind::kOph) {
       o.field("oph_seed", fmt::format("{:#018x}", sketch::kOphSeed));
-    } else {
+    } else if (opt_.sketch == SketchKind::kMinHash) {  // --sketch simhash wrote simhash_seed above
       o.field("minhash_seed", fmt::format("{:#018x}", sketch::kMinHashSeed));
     }
     o.field("boilerplate", opt_.boilerplate == BoilerplateMode::kAuto ? "auto" : "off");

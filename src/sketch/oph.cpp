@@ -30,10 +30,33 @@ inline uint32_t probe(uint64_t seed, uint32_t bin, uint32_t attempt, uint32_t k)
   return reduce(static_cast<uint32_t>(h >> 32), k);
 }
 
+constexpr uint16_t kNever = 0xFFFF;
+constexpr uint32_t kMaxTableBins = 256;
+
 }  // namespace
 
 OnePermutationHasher::OnePermutationHasher(int num_bins, uint64_t seed)
-    : k_(num_bins > 0 ? static_cast<uint32_t>(num_bins) : 0), seed_(seed) {}
+    : k_(num_bins > 0 ? static_cast<uint32_t>(num_bins) : 0), seed_(seed) {
+  if (k_ == 0 || k_ > kMaxTableBins) return;
+  probe_seq_.resize(static_cast<size_t>(k_) * kSeq);
+  for (uint32_t i = 0; i < k_; ++i) {
+    for (uint32_t t = 0; t < kSeq; ++t) probe_seq_[i * kSeq + t] = static_cast<uint8_t>(probe(seed_, i, t + 1, k_));
+  }
+  first_probe_.assign(static_cast<size_t>(k_) * k_, kNever);
+  for (uint32_t i = 0; i < k_; ++i) {
+    uint16_t* row = first_probe_.data() + static_cast<size_t>(i) * k_;
+    uint32_t seen = 0;
+    // Every bin shows up within a few times k ln k attempts; the cap only
+    // guards the table's range (kNever falls back to probing, still exact).
+    for (uint32_t attempt = 1; attempt < kNever && seen < k_; ++attempt) {
+      uint16_t& slot = row[probe(seed_, i, attempt, k_)];
+      if (slot == kNever) {
+        slot = static_cast<uint16_t>(attempt);
+        ++seen;
+      }
+    }
+  }
+}
 
 void OnePermutationHasher::sketch(std::span<const uint64_t> shingles, std::span<uint32_t> out) const {
   std::fill(out.begin(), out.end(), kEmpty);
@@ -57,14 +80,53 @@ void OnePermutationHasher::sketch(std::span<const uint64_t> shingles, std::span<
     const uint64_t value = std::min<uint32_t>(static_cast<uint32_t>(h), kEmpty - 1);
     bins[bin] = std::min(bins[bin], value);
   }
+  uint32_t filled_bins[kMaxTableBins];
+  uint32_t filled = 0;
+  const bool use_table = k == k_ && !first_probe_.empty();
+  if (use_table) {
+    for (uint32_t i = 0; i < k; ++i) {
+      if (bins[i] != kUnset) filled_bins[filled++] = i;
+    }
+  }
+  // The argmin costs f lookups per empty bin, probing about k / f: the argmin
+  // wins while f * f < k.
+  const bool by_table = use_table && filled * filled < k;
   for (uint32_t i = 0; i < k; ++i) {
     if (bins[i] != kUnset) {
       out[i] = static_cast<uint32_t>(bins[i]);
       continue;
     }
+    if (by_table) {
+      const uint16_t* row = first_probe_.data() + static_cast<size_t>(i) * k;
+      uint16_t best = kNever;
+      uint32_t donor = 0;
+      for (uint32_t f = 0; f < filled; ++f) {
+        const uint16_t at = row[filled_bins[f]];
+        if (at < best) {
+          best = at;
+          donor = filled_bins[f];
+        }
+      }
+      if (best != kNever) {
+        out[i] = static_cast<uint32_t>(bins[donor]);
+        continue;
+      }
+    }
     // At least one bin is filled (the set is not empty), so this ends; the
     // expected number of probes is k / (filled bins).
-    for (uint32_t attempt = 1;; ++attempt) {
+    uint32_t attempt = 1;
+    if (use_table) {
+      const uint8_t* seq = probe_seq_.data() + static_cast<size_t>(i) * kSeq;
+      for (; attempt <= kSeq; ++attempt) {
+        const uint32_t donor = seq[attempt - 1];
+        if (bins[donor] != kUnset) {
+          out[i] = static_cast<uint32_t>(bins[donor]);
+          break;
+        }
+      }
+      if (attempt <= kSeq) continue;
+    }
+    for (;; ++attempt) {
       const uint32_t donor = probe(seed_, i, attempt, k);
       if (bins[donor] != kUnset) {
         out[i] = static_cast<uint32_t>(bins[donor]);

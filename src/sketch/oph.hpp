@@ -43,6 +43,16 @@ class OnePermutationHasher {
  private:
   uint32_t k_ = 0;
   uint64_t seed_ = 0;
+  // first_probe_[i * k + j]: the attempt at which bin i's probe sequence first
+  // reaches bin j (kNever if not within the first 65534), for k <= 256. With few
+  // filled bins a bin's donor is the filled j with the smallest entry, found
+  // in f lookups instead of about k / f probes (a one-shingle document would
+  // otherwise probe about k times per bin).
+  std::vector<uint16_t> first_probe_;
+  // probe_seq_[i * kSeq + t]: bin i's attempt t + 1, precomputed for the first
+  // kSeq attempts (k <= 256), so common probing is a table read.
+  static constexpr uint32_t kSeq = 32;
+  std::vector<uint8_t> probe_seq_;
 };
 
 }  // namespace doppel::sketch

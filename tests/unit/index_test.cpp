@@ -17,6 +17,7 @@
 #include "index/lsh.hpp"
 #include "index/simhash_index.hpp"
 #include "sketch/minhash.hpp"
+#include "sketch/oph.hpp"
 
 namespace doppel::index {
 namespace {
@@ -709,6 +710,51 @@ TEST(SimHashCandidates, FewerThanTwoDocuments) {
   const auto two = simhash_candidates(std::vector<uint64_t>{7, 7}, layout);
   ASSERT_EQ(two.size(), 1u);
   EXPECT_EQ(two[0], (CandidatePair{0, 1}));
+}
+
+// ---- LSH over one-permutation hashing ---------------------------------------------
+
+// The banding's recall guarantee assumes k-permutation MinHash rows; OPH rows
+// (bins) are nearly independent, so the same (b, r) must give the same recall.
+// 1000 pairs at J = 0.8 exactly (the threshold) and at J = 0.5: the fraction
+// found matches the formula for both sketches, within 4 binomial standard errors.
+TEST(JaccardCandidates, OnePermutationSignaturesMeetTheBandingRecall) {
+  const Banding banding = choose_banding(0.8, kPerm, 0.99).value();
+  const sketch::MinHasher minhash(kPerm);
+  const sketch::OnePermutationHasher oph(kPerm);
+  constexpr uint32_t kPairs = 1000;
+  for (const double j : {0.8, 0.5}) {
+    for (const std::size_t n : {60u, 2000u}) {
+      std::mt19937_64 rng(static_cast<uint64_t>(j * 1000) + n);
+      // Union of n: shared = j n, each side n (1 - j) / 2 of its own.
+      const auto shared = static_cast<std::size_t>(std::lround(j * static_cast<double>(n)));
+      const std::size_t own = (n - shared) / 2;
+      std::vector<uint32_t> sig_m(2 * kPairs * kPerm), sig_o(2 * kPairs * kPerm);
+      double exact_sum = 0;
+      for (uint32_t i = 0; i < kPairs; ++i) {
+        auto a = random_set(rng, shared + own);
+        auto b = a;
+        for (std::size_t k = shared; k < shared + own; ++k) b[k] = rng();
+        exact_sum += static_cast<double>(shared) / static_cast<double>(shared + 2 * own);
+        for (uint32_t side = 0; side < 2; ++side) {
+          const auto& set = side == 0 ? a : b;
+          const std::size_t row = (2 * i + side) * kPerm;
+          minhash.sketch(set, std::span<uint32_t>(sig_m).subspan(row, kPerm));
+          oph.sketch(set, std::span<uint32_t>(sig_o).subspan(row, kPerm));
+        }
+      }
+      const double expected = banding_probability(exact_sum / kPairs, banding.bands, banding.rows);
+      const double se = std::sqrt(expected * (1 - expected) / kPairs);
+      for (const auto* sigs : {&sig_m, &sig_o}) {
+        const auto pairs = jaccard_candidates(*sigs, 2 * kPairs, kPerm, banding);
+        uint32_t found = 0;
+        for (uint32_t i = 0; i < kPairs; ++i) found += contains(pairs, 2 * i, 2 * i + 1);
+        const double rate = static_cast<double>(found) / kPairs;
+        EXPECT_NEAR(rate, expected, 4 * se + 0.002)
+            << (sigs == &sig_m ? "minhash" : "oph") << " J=" << j << " n=" << n;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -537,5 +537,45 @@ TEST(Align, MissingOffsetMapFallsBackToIdentityWithinBounds) {
   EXPECT_EQ(passages[0].a.byte_end, 13u);
 }
 
+// ---- verification with early exit ------------------------------------------------
+
+// decide() must classify every pair exactly as the full count would, report the
+// exact overlap of every pair that reaches a threshold, and really stop early
+// on pairs that cannot (else it would be overlap() under another name).
+TEST(Decide, AgreesWithTheFullCountAndStopsEarly) {
+  std::mt19937_64 rng(4242);
+  int stopped_early = 0;
+  for (int round = 0; round < 400; ++round) {
+    // Sets of up to 20,000 values from a universe sized so that overlaps range
+    // from nearly none to nearly all; some size pairs skewed enough to gallop.
+    const size_t na = 1 + rng() % 20000;
+    const size_t nb = round % 5 == 0 ? 1 + rng() % 800 : 1 + rng() % 20000;
+    const uint64_t universe = std::max<size_t>(na, nb) + rng() % (2 * std::max<size_t>(na, nb));
+    const auto a = random_set(rng, na, universe);
+    const auto b = random_set(rng, nb, universe);
+    const Overlap exact = brute_overlap(a, b);
+    for (const double tj : {0.3, 0.5, 0.8, 0.95}) {
+      for (const double tc : {0.5, 0.8, 1.0}) {
+        const Decision d = decide(a, b, tj, tc);
+        const bool reaches = exact.jaccard() >= tj || exact.max_containment() >= tc;
+        ASSERT_EQ(d.reaches, reaches) << round << " " << tj << " " << tc;
+        ASSERT_EQ(d.overlap.size_a, a.size());
+        ASSERT_EQ(d.overlap.size_b, b.size());
+        if (reaches) {
+          ASSERT_EQ(d.overlap.intersection, exact.intersection) << round;
+        } else {
+          ASSERT_LE(d.overlap.intersection, exact.intersection);
+          stopped_early += d.overlap.intersection < exact.intersection;
+        }
+      }
+    }
+  }
+  EXPECT_GT(stopped_early, 100);
+  // An empty set against a non-empty one shares nothing; two empty sets are
+  // decided as overlap() scores them.
+  EXPECT_FALSE(decide({}, std::vector<uint64_t>{1, 2}, 0.5, 0.5).reaches);
+  EXPECT_EQ(decide({}, {}, 0.5, 0.5).reaches, overlap({}, {}).jaccard() >= 0.5);
+}
+
 }  // namespace
 }  // namespace doppel::match

@@ -363,7 +363,7 @@ TEST(OnePermutationHashing, MatchesDefinition) {
   std::mt19937_64 rng(11);
   for (const uint32_t k : {8u, 100u, 128u, 1024u, 1500u}) {
     OnePermutationHasher oph(static_cast<int>(k));
-    for (const std::size_t n : {0u, 1u, 2u, 7u, 128u, 1000u, 20000u}) {
+    for (const std::size_t n : {0u, 1u, 2u, 7u, 20u, 40u, 128u, 1000u, 20000u}) {
       std::vector<uint64_t> shingles(n);
       for (auto& v : shingles) v = rng();
       ASSERT_EQ(oph_of(oph, shingles), reference_oph(shingles, k)) << "k=" << k << " n=" << n;

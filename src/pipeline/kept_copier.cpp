@@ -1,0 +1,128 @@
+// File: pipeline/kept_copier.cpp
+#include "pipeline/kept_copier.hpp"
+
+#include <fmt/format.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "report/json.hpp"
+
+namespace doppel::pipeline {
+namespace {
+
+// Lines are handed over in chunks of about this size; a few chunks in flight
+// keep both threads busy without holding much.
+constexpr size_t kChunkBytes = size_t{1} << 20;
+constexpr size_t kChunksInFlight = 4;
+
+class ChunkQueue {
+ public:
+  // Blocks while full; false once the consumer has given up.
+  bool push(std::string&& chunk) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return abandoned_ || chunks_.size() < kChunksInFlight; });
+    if (abandoned_) return false;
+    chunks_.push_back(std::move(chunk));
+    changed_.notify_all();
+    return true;
+  }
+  void close(Status status) {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    status_ = std::move(status);
+    changed_.notify_all();
+  }
+  // False when closed and drained; `status` is then the producer's.
+  bool pop(std::string& chunk, Status& status) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return closed_ || !chunks_.empty(); });
+    if (chunks_.empty()) {
+      status = status_;
+      return false;
+    }
+    chunk = std::move(chunks_.front());
+    chunks_.pop_front();
+    changed_.notify_all();
+    return true;
+  }
+  void abandon() {
+    std::lock_guard lock(mutex_);
+    abandoned_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::string> chunks_;
+  bool closed_ = false;
+  bool abandoned_ = false;
+  Status status_;
+};
+
+Status produce(io::InputSet& inputs, const std::vector<std::vector<KeptRecord>>& kept_by_file, ChunkQueue& queue) {
+  const auto& files = inputs.files();
+  const Status abandoned = Status(StatusCode::kInternal, "kept.jsonl writer stopped");
+  std::string chunk;
+  std::string text;
+  auto flush = [&]() -> Status {
+    if (chunk.empty()) return Status::ok();
+    if (!queue.push(std::move(chunk))) return abandoned;
+    chunk = std::string();
+    chunk.reserve(kChunkBytes + 4096);
+    return Status::ok();
+  };
+  chunk.reserve(kChunkBytes + 4096);
+  for (uint32_t fi = 0; fi < files.size() && fi < kept_by_file.size(); ++fi) {
+    const auto& kept = kept_by_file[fi];
+    if (kept.empty()) continue;
+    size_t next = 0;  // kept records of a file are in stream order, as for_each_raw
+    DOPPEL_TRY(inputs.for_each_raw(fi, [&](const io::SourcePos& pos, std::string_view raw) -> Status {
+      if (next >= kept.size() || kept[next].offset != pos.offset || kept[next].line != pos.line) {
+        return Status::ok();
+      }
+      const KeptRecord& k = kept[next++];
+      if (files[fi].format == io::InputFormat::kJsonl) {
+        chunk.append(raw);
+        chunk.push_back('\n');
+      } else {
+        text.clear();
+        io::repair_utf8(raw, text);
+        if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+        report::JsonObject o(chunk);
+        o.field("id", *k.id).field("text", text);
+        o.close();
+        chunk.push_back('\n');
+      }
+      return chunk.size() >= kChunkBytes ? flush() : Status::ok();
+    }));
+    if (next != kept.size()) {
+      return io_error(fmt::format("input changed during the run: {} no longer holds record {}", files[fi].display,
+                                  *kept[next].id));
+    }
+  }
+  return flush();
+}
+
+}  // namespace
+
+Status copy_kept_records(io::InputSet& inputs, const std::vector<std::vector<KeptRecord>>& kept_by_file,
+                         const std::function<Status(std::string_view)>& write) {
+  ChunkQueue queue;
+  std::thread reader([&] { queue.close(produce(inputs, kept_by_file, queue)); });
+  Status written;
+  std::string chunk;
+  Status produced;
+  while (queue.pop(chunk, produced)) {
+    if (written.is_ok()) written = write(chunk);
+    if (!written.is_ok()) queue.abandon();
+  }
+  reader.join();
+  DOPPEL_TRY(written);
+  return produced;
+}
+
+}  // namespace doppel::pipeline
