@@ -45,6 +45,7 @@ label=""
 archive=""
 do_archive=1
 extra=()
+invocation=("$@")
 
 while (($#)); do
   case "$1" in
@@ -119,7 +120,7 @@ time_run() {
 log "input: ${corpora[*]}"
 log "threads: $threads, repeat: $repeat"
 # Warm the page cache so that every measurement reads the input alike.
-cat "${corpora[@]}" >/dev/null
+find -L "${corpora[@]}" -type f -exec cat {} + >/dev/null
 time_run f1 "$floors" f1 --threads "$threads" "${corpora[@]}"
 time_run f2 "$floors" f2 --threads "$threads" "${corpora[@]}"
 time_run dedup "$doppel" dedup "${corpora[@]}" -o "$work/out" -q --progress never --threads "$threads" "${extra[@]}"
@@ -141,6 +142,8 @@ table="$(
   awk -v tb="$text_bytes" -v docs="$docs" -v thr="$threads" -v f1="$(cat "$work/f1.time")" \
       -v f2="$(cat "$work/f2.time")" -v dd="$(cat "$work/dedup.time")" 'BEGIN {
     split(f1, a); split(f2, b); split(dd, c)
+    # GNU time reports 0.00 s for a tiny input; count it as its resolution.
+    if (a[1] < 0.01) a[1] = 0.01; if (b[1] < 0.01) b[1] = 0.01; if (c[1] < 0.01) c[1] = 0.01
     mb = tb / 1e6
     printf "| run | wall s | MB/s | MB/s per core | docs/s | CPU s (user+sys) | peak RSS MB | dedup / floor |\n"
     printf "|---|---:|---:|---:|---:|---:|---:|---:|\n"
@@ -178,7 +181,7 @@ if ((do_archive)); then
   mkdir -p "$archive"
   base="$archive/$label"
   {
-    echo "bash bench/e2e/run.sh $(printf '%q ' "${@:-}")"
+    echo "bash bench/e2e/run.sh ${invocation[*]:-}"
     echo "# expanded: corpus=${corpora[*]} threads=$threads repeat=$repeat extra=${extra[*]:-}"
   } >"$base.command.txt"
   {

@@ -1,6 +1,7 @@
 // File: index/containment.cpp
 // Containment candidates from bottom-k sketches with a hypergeometric rule for
 // how many shared values a pair needs (see lsh.hpp).
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <utility>
 
 #include "index/lsh.hpp"
@@ -178,6 +180,47 @@ constexpr std::size_t kDocBlock = 256;
 // Postings per hash partition when grouping them by value: 64 KB, sorted in cache.
 constexpr std::size_t kPostingsPerPartition = 4096;
 
+constexpr uint64_t kMix = 0x9e3779b97f4a7c15ULL;  // odd: v -> v * kMix is a bijection
+
+// Orders one partition's postings (in document order) by v * kMix into `out`,
+// keeping document order among equal values: a stable counting sort on the
+// bits below the partition's own, then a stable insertion sort of each small
+// run. Equal values end up adjacent (their products are equal and no other
+// value's is), which is all the caller needs; v * kMix rather than v because
+// bottom-k values are all small, so their own high bits hardly differ.
+void group_by_value(const Posting* in, std::size_t len, int partition_bits, Posting* out,
+                    std::vector<uint32_t>& counts) {
+  const int bits = std::clamp(static_cast<int>(std::bit_width(len)) - 2, 1, 12);
+  const int shift = std::max(0, 64 - partition_bits - bits);
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  const std::size_t runs = std::size_t{1} << bits;
+  counts.assign(runs + 1, 0);
+  auto key = [&](const Posting& p) { return static_cast<std::size_t>(((p.value * kMix) >> shift) & mask); };
+  for (std::size_t i = 0; i < len; ++i) ++counts[key(in[i]) + 1];
+  for (std::size_t r = 0; r < runs; ++r) counts[r + 1] += counts[r];
+  for (std::size_t i = 0; i < len; ++i) out[counts[key(in[i])]++] = in[i];
+  std::size_t begin = 0;
+  for (std::size_t r = 0; r < runs; ++r) {
+    const std::size_t end = counts[r];
+    if (end - begin > 32) {
+      // A value held by many documents (shared boilerplate) makes a long run;
+      // insertion sort could go quadratic there.
+      std::stable_sort(out + begin, out + end,
+                       [](const Posting& x, const Posting& y) { return x.value * kMix < y.value * kMix; });
+      begin = end;
+      continue;
+    }
+    for (std::size_t i = begin + 1; i < end; ++i) {
+      const Posting x = out[i];
+      const uint64_t hx = x.value * kMix;
+      std::size_t j = i;
+      for (; j > begin && out[j - 1].value * kMix > hx; --j) out[j] = out[j - 1];
+      out[j] = x;
+    }
+    begin = end;
+  }
+}
+
 }  // namespace
 
 uint32_t min_shared_values(uint32_t small, uint32_t large, const ContainmentParams& params) {
@@ -243,7 +286,7 @@ std::vector<CandidatePair> containment_candidates(
   const std::size_t partitions = std::size_t{1} << partition_bits;
   auto partition_of = [&](uint64_t v) -> std::size_t {
     // Bottom-k values are all small, so their top bits say little: mix first.
-    return partition_bits == 0 ? 0 : static_cast<std::size_t>((v * 0x9e3779b97f4a7c15ULL) >> (64 - partition_bits));
+    return partition_bits == 0 ? 0 : static_cast<std::size_t>((v * kMix) >> (64 - partition_bits));
   };
   std::vector<std::size_t> bounds(partitions + 1, 0);
   for (std::size_t d = 0; d < num_docs; ++d) {
@@ -251,7 +294,8 @@ std::vector<CandidatePair> containment_candidates(
     for (uint64_t v : bottoms[d]) ++bounds[partition_of(v) + 1];
   }
   for (std::size_t q = 0; q < partitions; ++q) bounds[q + 1] += bounds[q];
-  std::vector<Posting> postings(total);
+  // Every slot is written by the scatter below, so no zero-filling first.
+  std::unique_ptr<Posting[]> postings(new Posting[total]);
   {
     std::vector<std::size_t> cursor(bounds.begin(), bounds.end() - 1);
     for (std::size_t d = 0; d < num_docs; ++d) {
@@ -264,12 +308,14 @@ std::vector<CandidatePair> containment_candidates(
   // and no more than max_posting (boilerplate values would make the work quadratic
   // in the number of documents sharing them).
   std::vector<std::vector<Slot>> partition_slots(partitions);
+  tbb::enumerable_thread_specific<std::pair<std::vector<Posting>, std::vector<uint32_t>>> scratch;
   tbb::parallel_for(std::size_t{0}, partitions, [&](std::size_t q) {
-    Posting* begin = postings.data() + bounds[q];
-    Posting* end = postings.data() + bounds[q + 1];
-    std::sort(begin, end, [](const Posting& x, const Posting& y) {
-      return x.value != y.value ? x.value < y.value : x.doc < y.doc;
-    });
+    auto& [grouped, counts] = scratch.local();
+    const std::size_t len = bounds[q + 1] - bounds[q];
+    grouped.resize(len);
+    group_by_value(postings.get() + bounds[q], len, partition_bits, grouped.data(), counts);
+    Posting* begin = grouped.data();
+    Posting* end = begin + len;
     std::vector<uint32_t> run;
     std::vector<Slot>& out = partition_slots[q];
     for (Posting* i = begin; i < end;) {
@@ -294,7 +340,7 @@ std::vector<CandidatePair> containment_candidates(
       std::vector<Slot>().swap(v);
     }
   }
-  std::vector<Posting>().swap(postings);
+  postings.reset();
   if (slots.empty()) return result;
 
   // Slot indices grouped by document (CSR), so each query document finds its

@@ -19,6 +19,7 @@
 #include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <numeric>
@@ -297,6 +298,9 @@ Status DedupRun::read_and_sketch() {
   RecordFeed feed(*inputs_, FeedLimits{kBatchBytes, kBatchDocs, kBatchesReadAhead});
   feed.start();
   Status failure;
+  // The parallel stage only needs "has the last stage failed": a flag of its own,
+  // because reading `failure` while the last stage assigns it is a data race (TSan).
+  std::atomic<bool> failed{false};
   const int threads = opt_.threads > 0 ? opt_.threads : static_cast<int>(std::thread::hardware_concurrency());
   const size_t in_flight = 2 * static_cast<size_t>(std::max(threads, 1)) + 2;
   tbb::parallel_pipeline(
@@ -312,14 +316,17 @@ Status DedupRun::read_and_sketch() {
                                          }) &
           tbb::make_filter<BatchWork*, BatchWork*>(tbb::filter_mode::parallel,
                                                    [&](BatchWork* work) {
-                                                     if (failure.is_ok()) process_batch(*work);
+                                                     if (!failed.load(std::memory_order_relaxed)) process_batch(*work);
                                                      return work;
                                                    }) &
           tbb::make_filter<BatchWork*, void>(tbb::filter_mode::serial_in_order, [&](BatchWork* work) {
             std::unique_ptr<BatchWork> owned(work);
             if (!failure.is_ok()) return;
             failure = accept_batch(*owned);
-            if (!failure.is_ok()) feed.cancel();
+            if (!failure.is_ok()) {
+              failed.store(true, std::memory_order_relaxed);
+              feed.cancel();
+            }
           }));
   const Status read = feed.finish();
   DOPPEL_TRY(failure);

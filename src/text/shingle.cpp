@@ -15,7 +15,9 @@ namespace {
 uint64_t finish(uint64_t combined, uint64_t length) { return finish_shingle(combined, length); }
 
 // Below this many values std::sort beats setting up the radix pass.
-constexpr size_t kRadixMin = 512;
+constexpr size_t kRadixMin = 64;
+// Up to this size one radix pass (into at most 1024 runs) beats two.
+constexpr size_t kOneLevelMax = 4096;
 // Buckets of this size or less are finished by insertion sort.
 constexpr size_t kInsertionMax = 24;
 
@@ -74,6 +76,39 @@ void sort_unique(std::vector<uint64_t>& values, SortScratch& scratch) {
   if (n < kRadixMin) {
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end()), values.end());
+    return;
+  }
+  if (n < kOneLevelMax) {
+    // A typical web page or article: one scatter by the top bits into runs of
+    // about four values, insertion sort, and repeats dropped on the way back.
+    const int bits = std::clamp(static_cast<int>(std::bit_width(n)) - 2, 4, 10);
+    const int shift = 64 - bits;
+    const size_t runs = size_t{1} << bits;
+    auto& counts = scratch.counts;
+    counts.assign(runs + 1, 0);
+    uint64_t* v = values.data();
+    for (size_t i = 0; i < n; ++i) ++counts[(v[i] >> shift) + 1];
+    for (size_t r = 0; r < runs; ++r) counts[r + 1] += counts[r];
+    auto& tmp = scratch.tmp;
+    if (tmp.size() < n) tmp.resize(n);
+    uint64_t* t = tmp.data();
+    for (size_t i = 0; i < n; ++i) t[counts[v[i] >> shift]++] = v[i];
+    // counts[r] is now the end of run r.
+    size_t w = 0;
+    size_t begin = 0;
+    for (size_t r = 0; r < runs; ++r) {
+      const size_t end = counts[r];
+      if (end - begin > kInsertionMax) {
+        std::sort(t + begin, t + end);  // only for clustered, non-uniform input
+      } else {
+        insertion_sort(t + begin, end - begin);
+      }
+      for (size_t i = begin; i < end; ++i) {
+        if (w == 0 || t[i] != v[w - 1]) v[w++] = t[i];
+      }
+      begin = end;
+    }
+    values.resize(w);
     return;
   }
   // Pass 1 scatters by the top 8 bits into scratch (256 write streams: every
