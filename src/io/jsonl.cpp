@@ -342,6 +342,13 @@ LineOutcome JsonlParser::parse_padded(std::string_view line, Record& rec) {
   rec.text.assign(text_value.str);
   uint64_t first_nul = 0;
   rec.nul_repairs = replace_nuls(rec.text, first_nul);
+  // Each NUL became a 3-byte U+FFFD: the limit is on the text doppel uses, as
+  // for .txt documents (found by fuzz_jsonl).
+  if (rec.text.size() > options_.max_doc_bytes) {
+    out.reason = fmt::format("document too large ({} bytes after replacing NUL characters > limit {})",
+                             rec.text.size(), options_.max_doc_bytes);
+    return out;
+  }
   out.first_nul = first_nul;
   out.ok = true;
   return out;

@@ -200,6 +200,22 @@ TEST(BadInput, OddIdsAndFields) {
   EXPECT_EQ(dup.at("match"), "exact");
 }
 
+// Regression (found by fuzz_jsonl): the size limit was checked before NUL
+// characters were replaced by the 3-byte U+FFFD, so a JSONL text at the limit
+// with a \u0000 was accepted 2 bytes over it. .txt documents were already right.
+TEST(BadInput, MaxDocBytesHoldsAfterNulReplacement) {
+  TempDir t;
+  const std::string text = std::string(20, 'a') + "\\u0000" + std::string(19, 'b');  // 40 bytes unescaped
+  write_file(t / "in.jsonl", "{\"id\":\"n\",\"text\":\"" + text + "\"}\n");
+  auto over = dedup(q(t / "in.jsonl") + " -o " + q(t / "over") + " -q --max-doc-bytes 41");
+  EXPECT_EQ(over.exit_code, 1) << over.err;
+  auto rejected = read_jsonl_rows(t / "over/rejected.jsonl");
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_NE(rejected[0].at("reason").find("document too large"), std::string::npos) << rejected[0].at("reason");
+  auto fits = dedup(q(t / "in.jsonl") + " -o " + q(t / "fits") + " -q --max-doc-bytes 42");
+  EXPECT_EQ(fits.exit_code, 0) << fits.err;
+}
+
 // Nothing to read is not an error: empty files, blank lines, an empty directory
 // give exit code 0, every output file, and zero documents.
 TEST(BadInput, EmptyInputsGiveEmptyOutputs) {
