@@ -192,11 +192,17 @@ void add_story_flags(CLI::App* cmd, QualityFlags& f) {
       ->capture_default_str();
 }
 
-void apply_quality_flags(const QualityFlags& f, doppel::DedupOptions& o) {
+// DedupOptions and ExplainOptions share these fields, so both commands read the flags alike.
+template <typename Options>
+void apply_boilerplate_flags(const QualityFlags& f, Options& o) {
   o.boilerplate = f.boilerplate == "off" ? doppel::BoilerplateMode::kOff : doppel::BoilerplateMode::kAuto;
   o.boilerplate_min_docs = f.boilerplate_min_docs;
   o.boilerplate_min_source_docs = f.boilerplate_min_source_docs;
   o.source_field = f.source_field;
+}
+
+void apply_quality_flags(const QualityFlags& f, doppel::DedupOptions& o) {
+  apply_boilerplate_flags(f, o);
   o.level = f.level == "story" ? doppel::Level::kStory : doppel::Level::kCopy;
   o.story_threshold = f.story_threshold;
   o.date_field = f.date_field;
@@ -286,10 +292,7 @@ int run_explain_command(const std::vector<std::string>& args, const TextFlags& t
   o.jaccard = tf.jaccard;
   o.containment = tf.containment;
   o.max_doc_bytes = tf.max_doc_bytes;
-  o.boilerplate = quality.boilerplate == "off" ? doppel::BoilerplateMode::kOff : doppel::BoilerplateMode::kAuto;
-  o.boilerplate_min_docs = quality.boilerplate_min_docs;
-  o.boilerplate_min_source_docs = quality.boilerplate_min_source_docs;
-  o.source_field = quality.source_field;
+  apply_boilerplate_flags(quality, o);
   auto r = doppel::explain(o);
   if (!r) {
     fmt::print(stderr, "doppel: error: {}\n", r.status().message());
