@@ -28,6 +28,8 @@
 #include <string_view>
 #include <vector>
 
+#include <xxhash.h>
+
 #include "text/normalize.hpp"
 
 namespace doppel::boilerplate {
@@ -39,6 +41,9 @@ uint64_t line_key(std::string_view line, text::NormalizedText& scratch);
 
 // The distinct non-zero line keys of a text split on '\n', sorted.
 void line_keys(std::string_view text, text::NormalizedText& scratch, std::vector<uint64_t>& out);
+
+// What identifies a document's source (the --source-field value) in LineStats.
+inline uint64_t source_key(std::string_view source) { return XXH3_64bits(source.data(), source.size()); }
 
 struct Options {
   uint32_t min_docs = 20;

@@ -528,15 +528,7 @@ Status InputSet::for_each_raw(uint32_t file_index, const RawFn& on_raw) {
   if (const int err = open_for_reading(path, fd, st)) {
     return io_error(fmt::format("cannot open {}: {}", file.display, std::strerror(err)));
   }
-  if (!S_ISREG(st.st_mode)) {
-    return invalid_argument(fmt::format("cannot read {} twice: not a regular file", file.display));
-  }
-  FileStamp now;
-  fill_stamp(st, now.known, now.regular, now.size, now.mtime_ns, now.device, now.inode);
-  if (!stamp.known || stamp.size != now.size || stamp.mtime_ns != now.mtime_ns ||
-      stamp.device != now.device || stamp.inode != now.inode) {
-    return io_error(fmt::format("input changed during the run: {}", file.display));
-  }
+  DOPPEL_TRY(check_unchanged(file_index, fd.get()));
 
   if (file.format == InputFormat::kText) {
     std::string raw;
@@ -568,6 +560,104 @@ Status InputSet::for_each_raw(uint32_t file_index, const RawFn& on_raw) {
     if (line.too_long) continue;
     DOPPEL_TRY(on_raw(SourcePos{file_index, line.number, line.offset, line.length}, line.bytes));
   }
+}
+
+Status InputSet::check_unchanged(uint32_t index, int fd) const {
+  const InputFile& file = files_[index];
+  const FileStamp& stamp = stamps_[index];
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) {
+    return invalid_argument(fmt::format("cannot read {} twice: not a regular file", file.display));
+  }
+  FileStamp now;
+  fill_stamp(st, now.known, now.regular, now.size, now.mtime_ns, now.device, now.inode);
+  if (!stamp.known || stamp.size != now.size || stamp.mtime_ns != now.mtime_ns ||
+      stamp.device != now.device || stamp.inode != now.inode) {
+    return io_error(fmt::format("input changed during the run: {}", file.display));
+  }
+  return Status::ok();
+}
+
+Status InputSet::for_each_at(std::span<const SourcePos> positions, const RecordFn& on_record) {
+  if (!opened_) DOPPEL_TRY(open());
+  detail::ReadContext context(options_);
+  for (size_t i = 0; i < positions.size();) {
+    const uint32_t index = positions[i].file_index;
+    size_t j = i;
+    while (j < positions.size() && positions[j].file_index == index) ++j;
+    if (index >= files_.size()) return invalid_argument(fmt::format("no input file with index {}", index));
+    DOPPEL_TRY(read_again(index, positions.subspan(i, j - i), context, on_record));
+    i = j;
+  }
+  return Status::ok();
+}
+
+Status InputSet::read_again(uint32_t index, std::span<const SourcePos> positions, detail::ReadContext& context,
+                            const RecordFn& on_record) {
+  const InputFile& file = files_[index];
+  auto gone = [&](const SourcePos& pos) {
+    return io_error(fmt::format("input changed during the run: {}{} no longer holds the record read there first",
+                                file.display, pos.line ? fmt::format(":{}", pos.line) : std::string()));
+  };
+  auto same_place = [](const SourcePos& a, const SourcePos& b) { return a.offset == b.offset && a.line == b.line; };
+  // Everything but an uncompressed JSONL file on disk: one more streaming pass
+  // over the file, picking out the listed records and stopping after the last.
+  auto stream = [&]() -> Status {
+    size_t next = 0;
+    const Status enough(StatusCode::kInternal, "all listed records delivered");
+    auto pick = [&](Record&& r) -> Status {
+      if (next < positions.size() && same_place(r.pos, positions[next])) {
+        DOPPEL_TRY(on_record(std::move(r)));
+        if (++next == positions.size()) return enough;
+      }
+      return Status::ok();
+    };
+    auto ignore = [](const Problem&) { return Status::ok(); };
+    const Status s = file.format == InputFormat::kText ? read_text_file(index, pick, ignore)
+                                                       : read_jsonl_file(index, context, pick, ignore);
+    if (next == positions.size()) return Status::ok();  // `s` is `enough`
+    DOPPEL_TRY(s);
+    return gone(positions[next]);
+  };
+  if (file.format == InputFormat::kText || file.path == "-" ||
+      compression_hint(file.path) != detail::Compression::kUnknown) {
+    return stream();
+  }
+  Fd fd;
+  struct stat st;
+  if (const int err = open_for_reading(file.path, fd, st)) {
+    return io_error(fmt::format("cannot open {}: {}", file.display, std::strerror(err)));
+  }
+  DOPPEL_TRY(check_unchanged(index, fd.get()));
+  unsigned char magic[4] = {0, 0, 0, 0};
+  const ssize_t got = ::pread(fd.get(), magic, sizeof magic, 0);
+  if (got < 0) return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(errno)));
+  if ((got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) ||
+      (got >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)) {
+    return stream();  // compressed under a plain name
+  }
+  // Plain JSONL: a record's raw bytes are the file's bytes [offset, offset + length)
+  // (LineReader counts offsets in the file, after any BOM, without the '\r' of "\r\n").
+  std::string line;
+  for (const SourcePos& pos : positions) {
+    line.resize(pos.length);
+    size_t done = 0;
+    while (done < line.size()) {
+      const ssize_t n = ::pread(fd.get(), line.data() + done, line.size() - done, static_cast<off_t>(pos.offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(errno)));
+      if (n == 0) return gone(pos);
+      done += static_cast<size_t>(n);
+    }
+    Record rec;
+    rec.pos = pos;
+    const detail::LineOutcome outcome = context.parser.parse(line, rec);
+    if (!outcome.ok) return gone(pos);
+    if (!outcome.has_id) rec.id = fmt::format("{}:{}", file.display, pos.line);
+    DOPPEL_TRY(on_record(std::move(rec)));
+  }
+  return Status::ok();
 }
 
 }  // namespace doppel::io

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,6 +119,15 @@ class InputSet {
   // records byte for byte without keeping them in memory.
   Status for_each_raw(uint32_t file_index, const RawFn& on_raw);
 
+  // Another pass over some records only: those at `positions` (as an earlier
+  // for_each delivered them, in stream order), delivered again in that order
+  // with the same id, text and fields. Uncompressed JSONL files are read at each
+  // record's offset, so a few records of a large file cost a few reads; .txt
+  // files are read whole; compressed files and stdin (its spool) stream up to
+  // their last listed record. Problems are not reported again. A listed record
+  // that is no longer there means the input changed: an io error naming it.
+  Status for_each_at(std::span<const SourcePos> positions, const RecordFn& on_record);
+
  private:
   // What a file looked like when it was first read, so the second pass can
   // tell that it changed; damage_line remembers where for_each met damage.
@@ -138,6 +148,11 @@ class InputSet {
 
   Status read_jsonl_file(uint32_t index, detail::ReadContext& context, const RecordFn& on_record,
                          const ProblemFn& on_problem);
+  // for_each_at() for the records of one file.
+  Status read_again(uint32_t index, std::span<const SourcePos> positions, detail::ReadContext& context,
+                    const RecordFn& on_record);
+  // Ok when `fd` (file `index`, opened again) is a regular file and still the one the first pass read.
+  Status check_unchanged(uint32_t index, int fd) const;
   Status read_text_file(uint32_t index, const RecordFn& on_record, const ProblemFn& on_problem);
   Status walk_directory(const std::string& root);
 

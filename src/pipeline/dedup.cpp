@@ -40,6 +40,7 @@
 #include "pipeline/kept_copier.hpp"
 #include "pipeline/quality_stages.hpp"
 #include "pipeline/record_feed.hpp"
+#include "pipeline/shingle_arena.hpp"
 #include "report/json.hpp"
 #include "report/output_file.hpp"
 #include "sketch/minhash.hpp"
@@ -81,7 +82,7 @@ struct Doc {
   uint64_t normalized_bytes = 0;  // what --keep longest compares: padding and markup do not count
   std::optional<io::FieldValue> keep_value;
   core::Hash128 exact;
-  std::vector<uint64_t> shingles;
+  std::span<uint64_t> shingles;  // sorted unique, in a worker's ShingleArena
   float boilerplate_fraction = 0;
   bool only_boilerplate = false;
   std::optional<int64_t> day;  // --date-field, for the story window
@@ -135,20 +136,53 @@ class DedupRun {
   Result<DedupSummary> run();
 
  private:
+  // What process_document() found, with the shingle set already in an arena.
+  struct SketchedDoc {
+    core::Hash128 exact;
+    bool empty = true;
+    uint64_t normalized_bytes = 0;
+    std::span<uint64_t> shingles;
+    double boilerplate_fraction = 0;
+    bool only_boilerplate = false;
+  };
   // One batch on its way through read_and_sketch's pipeline.
   struct BatchWork {
     FeedBatch batch;
-    std::vector<ProcessedDocument> processed;
+    std::vector<SketchedDoc> processed;
     std::vector<uint32_t> sigs;  // batch.records.size() rows of num_perm values
-    // Per record: (line key, original line) of its boilerplate lines, merged in
-    // input order so boilerplate.jsonl's examples do not depend on scheduling.
-    std::vector<std::vector<std::pair<uint64_t, std::string>>> boilerplate_examples;
+    // --boilerplate auto: each record's distinct line keys, counted in input order.
+    std::vector<std::vector<uint64_t>> line_keys;
     std::vector<story::TermVector> terms;  // --level story only
+  };
+  // Warm buffers and the arena of one worker thread.
+  struct WorkerScratch {
+    DocumentScratch document;
+    ProcessedDocument processed;
+    ShingleArena arena;
+  };
+  // A document read again (boilerplate_pass): its record's position in the batch,
+  // its document number, and what sketching it again gave.
+  struct Refetched {
+    size_t record = 0;
+    uint32_t doc = 0;
+    SketchedDoc sketched;
+    bool changed_input = false;  // the text is no longer the one read first
+    std::vector<std::pair<uint64_t, std::string>> boilerplate_examples;
+  };
+  struct RefetchWork {
+    FeedBatch batch;
+    std::vector<Refetched> wanted;
   };
 
   Status validate();
   Status read_and_sketch();
   void process_batch(BatchWork& work);
+  // Sketches one document into `sig` (num_perm values; nothing for SimHash).
+  // The set goes to `reuse` when it fits there, else to the worker's arena.
+  SketchedDoc sketch_document(std::string_view text, WorkerScratch& w, std::span<uint32_t> sig,
+                              std::vector<std::pair<uint64_t, std::string>>* boilerplate_examples,
+                              std::span<uint64_t> reuse = {});
+  Status boilerplate_pass();
   Status accept_batch(BatchWork& work);
   Status handle_problem(const io::Problem& p);
   Status reject(Rejection r);
@@ -189,12 +223,17 @@ class DedupRun {
   ShingleConfig shingle_config_;
   std::unique_ptr<io::InputSet> inputs_;
   std::string stdin_spool_;
-  tbb::enumerable_thread_specific<DocumentScratch> scratch_;  // warm buffers, one per worker
+  tbb::enumerable_thread_specific<WorkerScratch> scratch_;  // one per worker; owns the shingle sets
   Clock::time_point last_progress_ = Clock::now();
 
   // Indices into each record's captured fields (io::ReaderOptions::extra_fields).
   int keep_field_index_ = -1, source_field_index_ = -1, date_field_index_ = -1;
   boilerplate::BoilerplateSet boilerplate_;
+  boilerplate::LineStats line_stats_;  // --boilerplate auto, filled by read_and_sketch
+  // Each accepted document's distinct line keys (doc_line_keys_end_[d] ends document d's),
+  // kept only until the boilerplate lines are known.
+  std::vector<uint64_t> doc_line_keys_;
+  std::vector<uint64_t> doc_line_keys_end_;
   std::vector<std::pair<uint64_t, std::string>> boilerplate_examples_;  // sorted by key, first seen
   std::vector<uint32_t> story_of_component_;
   uint32_t stories_ = 0;
@@ -283,13 +322,9 @@ Status DedupRun::read_and_sketch() {
   }
   inputs_ = std::make_unique<io::InputSet>(opt_.inputs, ropt);
   DOPPEL_TRY(inputs_->open());
-  if (opt_.boilerplate == BoilerplateMode::kAuto) {
-    // A pass of its own: whether a line is boilerplate depends on every document.
-    auto t = Clock::now();
-    DOPPEL_ASSIGN_OR_RETURN(boilerplate_, learn_boilerplate(*inputs_, source_field_index_,
-                                                            {opt_.boilerplate_min_docs, opt_.boilerplate_min_source_docs}));
-    t_boilerplate_ = seconds_since(t);
-  }
+  // With --boilerplate auto this pass also counts every line's documents; the
+  // few documents that turn out to hold boilerplate lines are sketched again
+  // afterwards (boilerplate_pass), instead of reading everything twice.
 
   // Three stages overlap: the feed's reader thread decompresses and parses
   // ahead; batches are normalised, shingled and sketched in parallel; and they
@@ -355,29 +390,52 @@ Status DedupRun::handle_problem(const io::Problem& p) {
   return Status::ok();
 }
 
+DedupRun::SketchedDoc DedupRun::sketch_document(std::string_view text, WorkerScratch& w, std::span<uint32_t> sig,
+                                                 std::vector<std::pair<uint64_t, std::string>>* boilerplate_examples,
+                                                 std::span<uint64_t> reuse) {
+  process_document(text, shingle_config_, w.document, w.processed, false, {&boilerplate_, boilerplate_examples});
+  const ProcessedDocument& p = w.processed;
+  SketchedDoc d;
+  d.exact = p.exact;
+  d.empty = p.empty;
+  d.normalized_bytes = p.normalized_bytes;
+  if (!p.shingles.empty() && p.shingles.size() <= reuse.size()) {
+    std::copy(p.shingles.begin(), p.shingles.end(), reuse.begin());
+    d.shingles = reuse.first(p.shingles.size());
+  } else {
+    d.shingles = w.arena.store(p.shingles);
+  }
+  d.boilerplate_fraction = p.boilerplate_fraction;
+  d.only_boilerplate = p.only_boilerplate;
+  if (sig.empty()) return d;  // --sketch simhash: fingerprints come later, from the sets
+  if (opt_.sketch == SketchKind::kOph) {
+    oph_.sketch(d.shingles, sig);
+  } else {
+    hasher_.sketch(d.shingles, sig);
+  }
+  return d;
+}
+
 void DedupRun::process_batch(BatchWork& work) {
   auto& records = work.batch.records;
   const size_t k = signature_width();
+  const bool learn_boilerplate = opt_.boilerplate == BoilerplateMode::kAuto;
   work.processed.resize(records.size());
   work.sigs.resize(records.size() * k);
-  work.boilerplate_examples.resize(records.size());
+  if (learn_boilerplate) work.line_keys.resize(records.size());
   if (opt_.level == Level::kStory) work.terms.resize(records.size());
   tbb::parallel_for(tbb::blocked_range<size_t>(0, records.size()), [&](const tbb::blocked_range<size_t>& r) {
-    DocumentScratch& s = scratch_.local();
+    WorkerScratch& w = scratch_.local();
     for (size_t i = r.begin(); i != r.end(); ++i) {
-      process_document(records[i].text, shingle_config_, s, work.processed[i], false,
-                       {&boilerplate_, &work.boilerplate_examples[i]});
+      if (learn_boilerplate) boilerplate::line_keys(records[i].text, w.document.normalized, work.line_keys[i]);
+      const std::span<uint32_t> sig(work.sigs.data() + i * k, k);
+      work.processed[i] = sketch_document(records[i].text, w, sig, nullptr);
       if (opt_.level == Level::kStory) {
         // Story terms come from the whole text: idf already discounts template words.
+        DocumentScratch& s = w.document;
         text::normalize(records[i].text, s.normalized);
         text::tokenize(s.normalized.text, text::TokenMode::kWord, s.tokens);
         story::extract_terms(s.normalized.text, s.tokens, work.terms[i]);
-      }
-      const std::span<uint32_t> sig(work.sigs.data() + i * k, k);
-      if (opt_.sketch == SketchKind::kOph) {
-        oph_.sketch(work.processed[i].shingles, sig);
-      } else {
-        hasher_.sketch(work.processed[i].shingles, sig);
       }
     }
   });
@@ -396,7 +454,16 @@ Status DedupRun::accept_batch(BatchWork& work) {
     if (i == records.size()) break;
     ++records_seen_;
     io::Record& r = records[i];
-    ProcessedDocument& processed = work.processed[i];
+    if (!work.line_keys.empty()) {
+      // Every record counts, as a document of its own, even one rejected below.
+      std::optional<uint64_t> source;
+      if (source_field_index_ >= 0) {
+        const auto& f = r.fields[static_cast<size_t>(source_field_index_)];
+        if (f) source = boilerplate::source_key(f->text);
+      }
+      line_stats_.add(work.line_keys[i], source);
+    }
+    SketchedDoc& processed = work.processed[i];
     const std::string& file = inputs_->files()[r.pos.file_index].display;
     std::optional<uint64_t> line = r.pos.line ? std::optional<uint64_t>(r.pos.line) : std::nullopt;
     if (processed.empty) {
@@ -429,13 +496,12 @@ Status DedupRun::accept_batch(BatchWork& work) {
     d.boilerplate_fraction = static_cast<float>(processed.boilerplate_fraction);
     d.only_boilerplate = processed.only_boilerplate;
     if (opt_.level == Level::kStory) d.terms = std::move(work.terms[i]);
-    for (auto& [key, line_text] : work.boilerplate_examples[i]) {
-      auto at = std::lower_bound(boilerplate_examples_.begin(), boilerplate_examples_.end(), key,
-                                 [](const auto& e, uint64_t k2) { return e.first < k2; });
-      if (at == boilerplate_examples_.end() || at->first != key) boilerplate_examples_.insert(at, {key, std::move(line_text)});
+    if (!work.line_keys.empty()) {
+      doc_line_keys_.insert(doc_line_keys_.end(), work.line_keys[i].begin(), work.line_keys[i].end());
+      doc_line_keys_end_.push_back(doc_line_keys_.size());
     }
     d.exact = processed.exact;
-    d.shingles = std::move(processed.shingles);
+    d.shingles = processed.shingles;
     input_bytes_ += d.text_bytes;
     docs_.push_back(std::move(d));
     signatures_.insert(signatures_.end(), work.sigs.begin() + i * k, work.sigs.begin() + (i + 1) * k);
@@ -444,6 +510,103 @@ Status DedupRun::accept_batch(BatchWork& work) {
     last_progress_ = Clock::now();
     opt_.on_progress({records_seen_, input_bytes_, seconds_since(start_), false});
   }
+  return Status::ok();
+}
+
+Status DedupRun::boilerplate_pass() {
+  boilerplate_ = line_stats_.finish({opt_.boilerplate_min_docs, opt_.boilerplate_min_source_docs});
+  // The documents holding a boilerplate line: their sets must leave those lines out.
+  std::vector<uint32_t> wanted;
+  if (!boilerplate_.empty()) {
+    uint64_t begin = 0;
+    for (uint32_t d = 0; d < docs_.size(); ++d) {
+      const uint64_t end = doc_line_keys_end_[d];
+      for (uint64_t j = begin; j < end; ++j) {
+        if (boilerplate_.contains(doc_line_keys_[j])) {
+          wanted.push_back(d);
+          break;
+        }
+      }
+      begin = end;
+    }
+  }
+  std::vector<uint64_t>().swap(doc_line_keys_);
+  std::vector<uint64_t>().swap(doc_line_keys_end_);
+  if (wanted.empty()) return Status::ok();
+
+  // Read just those documents again (io::InputSet::for_each_at: at their offsets
+  // where the file allows it) and sketch them in parallel with the boilerplate
+  // set; results are applied in document order, so boilerplate.jsonl's
+  // first-seen examples are the same for any thread count.
+  std::vector<io::SourcePos> positions(wanted.size());
+  for (size_t i = 0; i < wanted.size(); ++i) positions[i] = docs_[wanted[i]].pos;
+  const size_t k = signature_width();
+  size_t next = 0;
+  Status failure;
+  std::atomic<bool> failed{false};
+  RecordFeed feed([&](const io::RecordFn& on_record, const io::ProblemFn&) { return inputs_->for_each_at(positions, on_record); },
+                  FeedLimits{kBatchBytes, kBatchDocs, kBatchesReadAhead});
+  feed.start();
+  const int threads = opt_.threads > 0 ? opt_.threads : static_cast<int>(std::thread::hardware_concurrency());
+  tbb::parallel_pipeline(
+      2 * static_cast<size_t>(std::max(threads, 1)) + 2,
+      tbb::make_filter<void, RefetchWork*>(tbb::filter_mode::serial_in_order,
+                                           [&](tbb::flow_control& fc) -> RefetchWork* {
+                                             auto work = std::make_unique<RefetchWork>();
+                                             if (!feed.next(work->batch)) {
+                                               fc.stop();
+                                               return nullptr;
+                                             }
+                                             // for_each_at delivers exactly the listed records, in order.
+                                             for (size_t i = 0; i < work->batch.records.size(); ++i) {
+                                               work->wanted.push_back({i, wanted[next++]});
+                                             }
+                                             return work.release();
+                                           }) &
+          tbb::make_filter<RefetchWork*, RefetchWork*>(
+              tbb::filter_mode::parallel,
+              [&](RefetchWork* work) {
+                if (failed.load(std::memory_order_relaxed)) return work;
+                WorkerScratch& w = scratch_.local();
+                for (Refetched& r : work->wanted) {
+                  Doc& doc = docs_[r.doc];
+                  const std::string& text = work->batch.records[r.record].text;
+                  const std::span<uint32_t> sig(signatures_.data() + size_t{r.doc} * k, k);
+                  r.sketched = sketch_document(text, w, sig, &r.boilerplate_examples, doc.shingles);
+                  r.changed_input = r.sketched.exact != doc.exact;
+                }
+                return work;
+              }) &
+          tbb::make_filter<RefetchWork*, void>(tbb::filter_mode::serial_in_order, [&](RefetchWork* work) {
+            std::unique_ptr<RefetchWork> owned(work);
+            if (!failure.is_ok()) return;
+            for (Refetched& r : owned->wanted) {
+              Doc& d = docs_[r.doc];
+              if (r.changed_input) {
+                failure = io_error(fmt::format("input changed during the run: {} no longer holds the text of \"{}\"",
+                                               where(inputs_->files()[d.pos.file_index].display,
+                                                     d.pos.line ? std::optional<uint64_t>(d.pos.line) : std::nullopt,
+                                                     std::nullopt),
+                                               d.id));
+                failed.store(true, std::memory_order_relaxed);
+                feed.cancel();
+                return;
+              }
+              d.shingles = r.sketched.shingles;
+              d.boilerplate_fraction = static_cast<float>(r.sketched.boilerplate_fraction);
+              d.only_boilerplate = r.sketched.only_boilerplate;
+              for (auto& [line_key, line_text] : r.boilerplate_examples) {
+                auto at = std::lower_bound(boilerplate_examples_.begin(), boilerplate_examples_.end(), line_key,
+                                           [](const auto& e, uint64_t k2) { return e.first < k2; });
+                if (at == boilerplate_examples_.end() || at->first != line_key) {
+                  boilerplate_examples_.insert(at, {line_key, std::move(line_text)});
+                }
+              }
+            }
+          }));
+  const Status read = feed.finish();
+  DOPPEL_TRY(failure);
+  DOPPEL_TRY(read);
   return Status::ok();
 }
 
@@ -481,7 +644,6 @@ Status DedupRun::find_candidates(std::vector<index::CandidatePair>& candidates) 
   const int k = opt_.num_perm;
   const uint32_t m = static_cast<uint32_t>(leaders_.size());
   const size_t w = signature_width();
-  std::vector<uint32_t> sigs(m * w);
   index::ContainmentParams cp;
   cp.threshold = opt_.containment;
   cp.k = k;
@@ -489,20 +651,22 @@ Status DedupRun::find_candidates(std::vector<index::CandidatePair>& candidates) 
   std::vector<uint32_t> sizes(m);
   for (uint32_t i = 0; i < m; ++i) {
     uint32_t d = leaders_[i];
-    std::copy_n(signatures_.begin() + d * w, w, sigs.begin() + i * w);
+    // The leaders' signatures move to the front, in place: leaders_ ascends, so
+    // row d >= i is never overwritten before it is read.
+    if (w && d != i) std::copy_n(signatures_.begin() + size_t{d} * w, w, signatures_.begin() + size_t{i} * w);
     const auto& s = docs_[d].shingles;
     bottoms[i] = std::span<const uint64_t>(s.data(), index::containment_sketch_length(s, cp));
     sizes[i] = static_cast<uint32_t>(std::min<size_t>(s.size(), UINT32_MAX));
   }
-  std::vector<uint32_t>().swap(signatures_);  // no longer needed: free before the index grows
+  signatures_.resize(size_t{m} * w);
   std::vector<index::CandidatePair> jc;
   if (opt_.sketch == SketchKind::kSimHash) {
     DOPPEL_ASSIGN_OR_RETURN(jc, simhash_candidates());
   } else {
-    jc = index::jaccard_candidates(sigs, m, k, banding_);
+    jc = index::jaccard_candidates(signatures_, m, k, banding_);
   }
   sketch_candidate_count_ = jc.size();
-  std::vector<uint32_t>().swap(sigs);
+  std::vector<uint32_t>().swap(signatures_);  // no longer needed: free before the containment index grows
   auto cc = index::containment_candidates(bottoms, sizes, cp);
   candidates.reserve(jc.size() + cc.size());
   std::set_union(jc.begin(), jc.end(), cc.begin(), cc.end(), std::back_inserter(candidates));
@@ -889,6 +1053,12 @@ Result<DedupSummary> DedupRun::run() {
   auto t = Clock::now();
   DOPPEL_TRY(read_and_sketch());
   t_read_ = seconds_since(t);
+
+  if (opt_.boilerplate == BoilerplateMode::kAuto) {
+    t = Clock::now();
+    DOPPEL_TRY(boilerplate_pass());
+    t_boilerplate_ = seconds_since(t);
+  }
 
   t = Clock::now();
   group_exact();

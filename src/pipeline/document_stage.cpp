@@ -62,8 +62,9 @@ void shingle_text(std::string_view original, const ShingleConfig& config, Docume
     out.empty = scratch.shingles.empty();
   }
   text::sort_unique(scratch.shingles, scratch.sort);
-  // A fresh vector of the exact size: sets are kept for the whole run.
-  out.shingles.assign(scratch.shingles.begin(), scratch.shingles.end());
+  // Trading buffers instead of copying: when `out` is reused per thread (dedup)
+  // neither side allocates again after the first documents.
+  out.shingles.swap(scratch.shingles);
 }
 }  // namespace
 

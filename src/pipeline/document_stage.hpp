@@ -26,7 +26,7 @@ struct ShingleConfig {
 struct DocumentScratch {
   text::NormalizedText normalized;
   std::vector<text::Token> tokens;    // filled only on the with_offsets path (explain)
-  std::vector<uint64_t> shingles;     // the shingle sequence, then the sorted set
+  std::vector<uint64_t> shingles;     // the shingle sequence (its buffer is traded with the output's)
   text::SortScratch sort;
 };
 
@@ -34,7 +34,7 @@ struct ProcessedDocument {
   core::Hash128 exact;              // of the normalised text
   bool empty = true;                // nothing left after normalisation
   uint64_t normalized_bytes = 0;    // size of the normalised text: "how much text" for --keep longest
-  std::vector<uint64_t> shingles;   // sorted unique, allocated to its exact size
+  std::vector<uint64_t> shingles;   // sorted unique (the vector may have spare capacity)
   double boilerplate_fraction = 0;  // share of the text in boilerplate lines
   bool only_boilerplate = false;    // nothing else left: shingled on the full text
 };

@@ -3,7 +3,6 @@
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
-#include <xxhash.h>
 
 namespace doppel::pipeline {
 
@@ -22,7 +21,7 @@ Result<boilerplate::BoilerplateSet> learn_boilerplate(io::InputSet& inputs, int 
       std::optional<uint64_t> source;
       if (source_field_index >= 0) {
         const auto& f = batch[i].fields[static_cast<size_t>(source_field_index)];
-        if (f) source = XXH3_64bits(f->text.data(), f->text.size());
+        if (f) source = boilerplate::source_key(f->text);
       }
       stats.add(keys[i], source);
     }

@@ -3,7 +3,11 @@
 
 namespace doppel::pipeline {
 
-RecordFeed::RecordFeed(io::InputSet& inputs, FeedLimits limits) : inputs_(inputs), limits_(limits) {
+RecordFeed::RecordFeed(io::InputSet& inputs, FeedLimits limits)
+    : RecordFeed([&inputs](const io::RecordFn& r, const io::ProblemFn& p) { return inputs.for_each(r, p); },
+                 limits) {}
+
+RecordFeed::RecordFeed(Walk walk, FeedLimits limits) : walk_(std::move(walk)), limits_(limits) {
   if (limits_.max_queued == 0) limits_.max_queued = 1;
   if (limits_.batch_docs == 0) limits_.batch_docs = 1;
 }
@@ -40,7 +44,7 @@ void RecordFeed::run() {
     current.problems.emplace_back(current.records.size(), p);
     return Status::ok();
   };
-  Status s = inputs_.for_each(on_record, on_problem);
+  Status s = walk_(on_record, on_problem);
   if (s.is_ok() && (!current.records.empty() || !current.problems.empty())) {
     if (!push(std::move(current))) s = cancelled;
   }

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -46,7 +47,13 @@ struct FeedLimits {
 
 class RecordFeed {
  public:
+  // A walk over records and problems with io::InputSet::for_each's contract.
+  using Walk = std::function<Status(const io::RecordFn&, const io::ProblemFn&)>;
+
+  // Every record of `inputs` (InputSet::for_each).
   RecordFeed(io::InputSet& inputs, FeedLimits limits);
+  // Whatever `walk` delivers, e.g. a second pass over some records (InputSet::for_each_at).
+  RecordFeed(Walk walk, FeedLimits limits);
   ~RecordFeed();  // cancels and joins the reader
   RecordFeed(const RecordFeed&) = delete;
   RecordFeed& operator=(const RecordFeed&) = delete;
@@ -64,7 +71,7 @@ class RecordFeed {
   void run();
   bool push(FeedBatch&& batch);  // false when cancelled
 
-  io::InputSet& inputs_;
+  Walk walk_;
   FeedLimits limits_;
   std::thread reader_;
   std::mutex mutex_;

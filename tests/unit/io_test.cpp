@@ -757,6 +757,92 @@ TEST(RawPass, DetectsChangedInput) {
   EXPECT_NE(touched.message().find("input changed during the run"), std::string::npos);
 }
 
+// for_each_at must hand back exactly what for_each delivered for the listed
+// records, whichever way it reads each file: at offsets (plain JSONL), by
+// streaming (compressed, also under a plain name) or whole (.txt).
+TEST(AgainPass, DeliversTheSameRecordsAsTheFirstPass) {
+  TempDir tmp;
+  const std::string body =
+      "\xEF\xBB\xBF{\"id\":\"a\",\"text\":\"x\",\"src\":\"s1\"}\r\n"
+      "\n"
+      "{\"id\":\"b\",\"text\":\"bad \xC0\xAF utf8\"}\n"
+      "garbage line\n"
+      "{\"text\":\"no id here\",\"src\":7}\n"
+      "{\"id\":\"c\",\"text\":\"\\u00e9 \\u0000\"}";
+  write_file(tmp / "plain.jsonl", body);
+  write_zstd(tmp / "packed.jsonl.zst", body);
+  write_gzip(tmp / "gz.jsonl.gz", body);
+  write_zstd(tmp / "hidden.jsonl", body);  // zstd under a plain name
+  write_file(tmp / "doc.txt", "\xEF\xBB\xBFtext \xFF body");
+  ReaderOptions options;
+  options.extra_fields = {"src"};
+  InputSet set({(tmp / "plain.jsonl").string(), (tmp / "packed.jsonl.zst").string(), (tmp / "gz.jsonl.gz").string(),
+                (tmp / "hidden.jsonl").string(), (tmp / "doc.txt").string()},
+               options);
+  ASSERT_TRUE(set.open().is_ok());
+  std::vector<Record> first;
+  ASSERT_TRUE(set.for_each(
+                     [&](Record&& r) {
+                       first.push_back(std::move(r));
+                       return Status::ok();
+                     },
+                     [](const Problem&) { return Status::ok(); })
+                  .is_ok());
+  ASSERT_EQ(first.size(), 4u * 4 + 1);
+
+  auto expect_same = [](const Record& x, const Record& y) {
+    EXPECT_EQ(x.id, y.id);
+    EXPECT_EQ(x.text, y.text);
+    EXPECT_EQ(x.pos.file_index, y.pos.file_index);
+    EXPECT_EQ(x.pos.line, y.pos.line);
+    EXPECT_EQ(x.pos.offset, y.pos.offset);
+    EXPECT_EQ(x.pos.length, y.pos.length);
+    ASSERT_EQ(x.fields.size(), y.fields.size());
+    for (size_t f = 0; f < x.fields.size(); ++f) {
+      ASSERT_EQ(x.fields[f].has_value(), y.fields[f].has_value());
+      if (x.fields[f]) EXPECT_EQ(x.fields[f]->text, y.fields[f]->text);
+    }
+  };
+  // Every record; every other one; only the last of each file.
+  std::vector<std::vector<size_t>> selections(3);
+  for (size_t i = 0; i < first.size(); ++i) {
+    selections[0].push_back(i);
+    if (i % 2 == 1) selections[1].push_back(i);
+    if (i + 1 == first.size() || first[i + 1].pos.file_index != first[i].pos.file_index) selections[2].push_back(i);
+  }
+  for (const auto& selection : selections) {
+    std::vector<SourcePos> positions;
+    for (size_t i : selection) positions.push_back(first[i].pos);
+    std::vector<Record> again;
+    const Status s = set.for_each_at(positions, [&](Record&& r) {
+      again.push_back(std::move(r));
+      return Status::ok();
+    });
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    ASSERT_EQ(again.size(), selection.size());
+    for (size_t j = 0; j < selection.size(); ++j) expect_same(again[j], first[selection[j]]);
+  }
+}
+
+TEST(AgainPass, DetectsChangedInput) {
+  TempDir tmp;
+  write_file(tmp / "a.jsonl", "{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\"}\n");
+  InputSet set({(tmp / "a.jsonl").string()}, {});
+  ASSERT_TRUE(set.open().is_ok());
+  std::vector<SourcePos> positions;
+  ASSERT_TRUE(set.for_each(
+                     [&](Record&& r) {
+                       positions.push_back(r.pos);
+                       return Status::ok();
+                     },
+                     [](const Problem&) { return Status::ok(); })
+                  .is_ok());
+  write_file(tmp / "a.jsonl", "{\"id\":\"a\",\"text\":\"x\"}\n");
+  const Status s = set.for_each_at(positions, [](Record&&) { return Status::ok(); });
+  EXPECT_EQ(s.code(), StatusCode::kIoError);
+  EXPECT_NE(s.message().find("input changed during the run"), std::string::npos) << s.message();
+}
+
 // Runs `fn` with stdin redirected from `path`.
 template <typename Fn>
 void with_stdin_from(const fs::path& path, Fn fn) {

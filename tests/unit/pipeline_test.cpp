@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "doppel/doppel.hpp"
+#include "pipeline/shingle_arena.hpp"
 #include "test_support.hpp"
 
 namespace doppel {
@@ -103,6 +104,29 @@ TEST(PipelineApi, ExplainScoresAnExcerpt) {
   EXPECT_NE(explain_to_json(*r).find("\"kind\":\"contained\""), std::string::npos);
   o.b = "missing";
   EXPECT_EQ(explain(o).status().code(), StatusCode::kNotFound);
+}
+
+// Every stored set must come back intact, however sets straddle block ends, a
+// set larger than a block included, and after the arena moves between threads'
+// storage (tbb::enumerable_thread_specific moves it).
+TEST(ShingleArena, KeepsEverySetIntact) {
+  pipeline::ShingleArena arena;
+  std::vector<std::vector<uint64_t>> sets;
+  std::vector<std::span<uint64_t>> stored;
+  uint64_t x = 12345;
+  for (size_t n : {size_t{0}, size_t{1}, size_t{3}, size_t{1} << 20, size_t{3} << 20, size_t{9} << 20, size_t{2}, size_t{5} << 20}) {
+    std::vector<uint64_t> v(n);
+    for (auto& e : v) e = (x = x * 6364136223846793005ULL + 1442695040888963407ULL);
+    stored.push_back(arena.store(v));
+    sets.push_back(std::move(v));
+  }
+  pipeline::ShingleArena moved(std::move(arena));
+  EXPECT_EQ(arena.mapped_bytes(), 0u);
+  EXPECT_GE(moved.mapped_bytes(), (size_t{20} << 20) * sizeof(uint64_t));
+  for (size_t i = 0; i < sets.size(); ++i) {
+    ASSERT_EQ(stored[i].size(), sets[i].size()) << i;
+    EXPECT_TRUE(std::equal(sets[i].begin(), sets[i].end(), stored[i].begin())) << i;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,63 @@
+// File: pipeline/shingle_arena.cpp
+#include "pipeline/shingle_arena.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+namespace doppel::pipeline {
+namespace {
+
+// 32 MB: few enough blocks that mapping them costs nothing, small enough that
+// the part of the last block each thread leaves unused does not matter.
+constexpr size_t kBlockValues = size_t{4} << 20;
+constexpr size_t kPageRound = size_t{2} << 20;  // mappings are whole 2 MB units
+
+size_t round_up(size_t bytes, size_t to) { return (bytes + to - 1) / to * to; }
+
+}  // namespace
+
+ShingleArena::~ShingleArena() {
+  for (const Block& b : blocks_) ::munmap(b.data, round_up(b.capacity * sizeof(uint64_t), kPageRound));
+}
+
+ShingleArena::ShingleArena(ShingleArena&& other) noexcept
+    : blocks_(std::move(other.blocks_)), current_(other.current_), used_(other.used_), mapped_bytes_(other.mapped_bytes_) {
+  other.blocks_.clear();
+  other.current_ = nullptr;
+  other.used_ = 0;
+  other.mapped_bytes_ = 0;
+}
+
+uint64_t* ShingleArena::map_block(size_t values) {
+  const size_t bytes = round_up(values * sizeof(uint64_t), kPageRound);
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  blocks_.push_back({static_cast<uint64_t*>(p), bytes / sizeof(uint64_t)});
+  mapped_bytes_ += bytes;
+  return blocks_.back().data;
+}
+
+uint64_t* ShingleArena::allocate(size_t values) {
+  // A set larger than a block gets a mapping of its own; the current block
+  // stays current, so no space is abandoned.
+  if (values > kBlockValues) return map_block(values);
+  if (current_ == nullptr || kBlockValues - used_ < values) {
+    current_ = map_block(kBlockValues);
+    used_ = 0;
+  }
+  uint64_t* at = current_ + used_;
+  used_ += values;
+  return at;
+}
+
+std::span<uint64_t> ShingleArena::store(std::span<const uint64_t> values) {
+  if (values.empty()) return {};
+  uint64_t* at = allocate(values.size());
+  std::memcpy(at, values.data(), values.size_bytes());
+  return {at, values.size()};
+}
+
+}  // namespace doppel::pipeline
