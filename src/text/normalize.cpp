@@ -110,6 +110,29 @@ bool has_non_ascii_or_control(uint64_t w) {
   return ((w & kHighBits) | below_space | is_delete) != 0;
 }
 
+// Whether src[i..] starts with a CJK Unified Ideograph U+4E00..U+9FFF (lead
+// byte E4..E9, which no overlong form or surrogate uses).
+inline bool is_ideograph(const uint8_t* src, size_t i, size_t n) {
+  if (n - i < 3 || static_cast<uint8_t>(src[i] - 0xE4) > 5) return false;
+  if ((src[i + 1] & 0xC0) != 0x80 || (src[i + 2] & 0xC0) != 0x80) return false;
+  return src[i] != 0xE4 || src[i + 1] >= 0xB8;  // U+4E00 is E4 B8 80
+}
+
+// Chinese and Japanese text is mostly these ideographs. Each is its own NFKC
+// and case-folded form, has combining class 0, never composes with what comes
+// before it and is the first half of no composition, so it comes out
+// unchanged as long as nothing after it could join its cluster: the next
+// character must be another ideograph, or ASCII other than a dropped control
+// (the cluster path looks through those, see ascii_fast_eligible), or the end.
+// The unit test checks these properties against utf8proc for the whole range.
+inline bool ideograph_passes_through(const uint8_t* src, size_t i, size_t n) {
+  if (!is_ideograph(src, i, n)) return false;
+  const size_t next = i + 3;
+  if (next == n) return true;
+  if (src[next] < 0x80) return kAsciiMap[src[next]] != kDrop;
+  return is_ideograph(src, next, n);
+}
+
 // Sixteen bytes src[0..15] that need nothing but lower-casing and whitespace
 // mapped to ' ': every byte is printable ASCII or a single whitespace byte
 // (space, tab, line break, VT, FF, CR: no two adjacent, nor next to the
@@ -167,15 +190,73 @@ inline int plain_block(const uint8_t* src, char* dst, bool& pending, bool have_o
   return produced;
 }
 
+// plain_block() for the last 1..16 bytes of the input (len of them), which
+// the block loop cannot take because it needs to see the byte after the
+// block: at the end of the input the last byte is always eligible. Lines are
+// normalised one by one for boilerplate, so without this every short line
+// would finish byte by byte. dst must have room for 17 bytes.
+inline int plain_tail(const uint8_t* src, size_t len, char* dst, bool& pending, bool have_output) {
+  // Filler bytes are plain letters: they pass every check and are never kept.
+  uint8_t buf[17];
+  std::memset(buf, 'x', sizeof buf);
+  std::memcpy(buf, src, len);
+  const unsigned valid = (1u << len) - 1;
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf));
+  const __m128i printable =
+      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
+  const __m128i white =
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                   _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x08)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x0E))));
+  const unsigned spaces = static_cast<unsigned>(_mm_movemask_epi8(white)) & valid;
+  if (((static_cast<unsigned>(_mm_movemask_epi8(printable)) | spaces) & valid) != valid) return -1;
+  if ((spaces & (spaces >> 1)) != 0) return -1;
+  if ((spaces & 1u) != 0 && (pending || !have_output)) return -1;
+  const __m128i upper =
+      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+  const __m128i lowered = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+  const __m128i mapped = _mm_or_si128(_mm_andnot_si128(white, lowered), _mm_and_si128(white, _mm_set1_epi8(' ')));
+#else
+  unsigned spaces = 0;
+  for (size_t k = 0; k < len; ++k) {
+    if (buf[k] >= 0x80 || kAsciiMap[buf[k]] == kDrop) return -1;
+    if (kAsciiMap[buf[k]] == kSpace) spaces |= 1u << k;
+  }
+  if ((spaces & (spaces >> 1)) != 0) return -1;
+  if ((spaces & 1u) != 0 && (pending || !have_output)) return -1;
+#endif
+  int produced = 0;
+  if (pending) {
+    *dst++ = ' ';
+    produced = 1;
+    pending = false;
+  }
+#if defined(__SSE2__)
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), mapped);
+#else
+  for (size_t k = 0; k < len; ++k) dst[k] = static_cast<char>(kAsciiMap[buf[k]]);
+#endif
+  produced += static_cast<int>(len);
+  if (((spaces >> (len - 1)) & 1u) != 0) {
+    --produced;
+    pending = true;
+  }
+  return produced;
+}
+
 // The growing output: text plus, when asked for, one origin per byte. Capacity is
 // managed in bulk so that the ASCII loop writes without bounds checks.
 template <bool kOffsets>
 class Output {
  public:
+  // Room past the output for a sixteen-byte store that starts at its last byte.
+  static constexpr size_t kSlack = 17;
+
   Output(NormalizedText& out, size_t input_size) : out_(out) {
-    out_.text.clear();
+    // text is not cleared: resizing it then only zero-fills what grows past
+    // the last result, and every byte below len_ is written before finish().
     out_.original_offset.clear();
-    grow(input_size + 1);
+    grow(input_size + kSlack);
   }
   Output(const Output&) = delete;
   Output& operator=(const Output&) = delete;
@@ -215,9 +296,18 @@ class Output {
     }
   }
 
+  // Three bytes copied as they are (see ideograph_passes_through).
+  void put_ideograph(const uint8_t* src, uint32_t origin) {
+    reserve_more(4);
+    put_pending_space();
+    std::memcpy(data_ + len_, src, 3);
+    if constexpr (kOffsets) std::fill(offsets_ + len_, offsets_ + len_ + 3, origin);
+    len_ += 3;
+  }
+
   // Consumes the ASCII bytes from i on that need no utf8proc; returns where it stopped.
   size_t ascii_run(const uint8_t* src, size_t i, size_t n) {
-    reserve_more(n - i + 1);  // ASCII output never exceeds its input, plus one space
+    reserve_more(n - i + kSlack);  // ASCII output never exceeds its input, plus one space
     char* const begin = data_;
     char* w = data_ + len_;
     uint32_t* ow = kOffsets ? offsets_ + len_ : nullptr;
@@ -247,6 +337,14 @@ class Output {
           if (out_bytes < 0) break;
           w += out_bytes;
           i += 16;
+        }
+        if (i < n && n - i <= 16) {
+          const int out_bytes = plain_tail(src + i, n - i, w, pending, w != begin);
+          if (out_bytes >= 0) {
+            w += out_bytes;
+            i = n;
+            break;
+          }
         }
       }
       // Bytes i..i+7 are eligible when they are ASCII and i+1..i+8 are ASCII
@@ -477,6 +575,14 @@ void normalize_impl(std::string_view original, NormalizedText& result) {
       if (i >= n) break;
     }
     do {
+      if constexpr (kAsciiFast) {
+        if (ideograph_passes_through(src, i, n)) {
+          clusters.flush();
+          out.put_ideograph(src + i, static_cast<uint32_t>(i));
+          i += 3;
+          continue;
+        }
+      }
       int32_t cp = 0;
       const size_t len = decode(src + i, n - i, cp);
       clusters.add(cp, static_cast<uint32_t>(i));

@@ -82,6 +82,13 @@ struct Decoded {
 
 inline Decoded next_char(const uint8_t* p, size_t avail) {
   if (*p < 0x80) return {1, kAsciiClasses[*p]};
+  // CJK Unified Ideographs U+4E00..U+9FFF (lead bytes E4..E9), the bulk of
+  // Chinese and Japanese text, are all letters (Lo) of an unspaced script;
+  // the unit test checks that against utf8proc for the whole range.
+  if (avail >= 3 && static_cast<uint8_t>(p[0] - 0xE4) <= 5 && (p[1] & 0xC0) == 0x80 &&
+      (p[2] & 0xC0) == 0x80 && (p[0] != 0xE4 || p[1] >= 0xB8)) {
+    return {3, CharClass::kUnspaced};
+  }
   utf8proc_int32_t cp = 0;
   const utf8proc_ssize_t len = utf8proc_iterate(p, static_cast<utf8proc_ssize_t>(avail), &cp);
   if (len <= 0) return {1, CharClass::kOther};  // a stray byte separates, never crashes
@@ -90,6 +97,18 @@ inline Decoded next_char(const uint8_t* p, size_t avail) {
 
 inline bool is_word(CharClass c) {
   return c == CharClass::kWord || c == CharClass::kMark || c == CharClass::kUnspaced;
+}
+
+// Forced inline: once per token, and a call in the batch loop of
+// window_words() costs about a fifth of its time.
+[[gnu::always_inline]] inline uint64_t hash_bytes(const char* p, size_t len) {
+  // Nearly every token is at most 16 bytes: call XXH3's short-input path
+  // directly (force-inlined by xxhash.h) rather than the whole dispatcher. For
+  // these lengths XXH3_64bits_withSeed computes exactly this.
+  if (len <= 16) {
+    return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(p), len, XXH3_kSecret, kTokenSeed);
+  }
+  return XXH3_64bits_withSeed(p, len, kTokenSeed);
 }
 
 // Word mode. A spaced-script run continues through letters, marks and joiners
@@ -156,12 +175,14 @@ inline WindowMasks window_masks(const uint8_t* p) {
   WindowMasks m{0, 0, 0};
   for (int part = 0; part < 4; ++part) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * part));
-    auto in_range = [&](char lo, char hi) {
-      return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
-                           _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(hi + 1))));
+    auto in_range = [](__m128i x, char lo, char hi) {
+      return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                           _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(hi + 1))));
     };
-    const __m128i word = _mm_or_si128(_mm_or_si128(in_range('a', 'z'), in_range('A', 'Z')),
-                                      _mm_or_si128(in_range('0', '9'), _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+    // Setting bit 5 folds 'A'-'Z' onto 'a'-'z' and moves no other byte into that range.
+    const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+    const __m128i word = _mm_or_si128(_mm_or_si128(letter, in_range(v, '0', '9')),
+                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
     const __m128i joiner =
         _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')), _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
     const int shift = 16 * part;
@@ -199,6 +220,35 @@ void scan_words_fast(std::string_view text, Sink& sink) {
     // nothing to the left of bit 0 joins. A joiner at bit 63 cannot be judged
     // (its right neighbour is outside), so only runs ending by bit 62 count.
     const uint64_t token = m.word | (m.joiner & (m.word << 1) & (m.word >> 1));
+    if constexpr (requires { sink.window_words(i, static_cast<const uint8_t*>(nullptr), 0); }) {
+      // The common window, no dropped joiners: token bounds come from the
+      // start and end masks with no data-dependent branch per token, and the
+      // sink hashes them as a batch (one exit misprediction per window rather
+      // than several per token). `next` follows the rule of the general loop
+      // below: a run that reaches bit 62 opens the next window, else bit 63
+      // when a run starts there, else bit 62.
+      const uint64_t starts = token & ~(token << 1);
+      uint64_t next = ((token >> 62) & 1) != 0
+                          ? 63 - static_cast<uint64_t>(std::countl_zero(starts & (~uint64_t{0} >> 1)))
+                          : 62 + ((token >> 63) & 1);
+      const uint64_t done = (uint64_t{1} << next) - 1;  // the tokens that start (and end) below `next`
+      if (next != 0 && (token & m.joiner & done) == 0) {
+        uint64_t s = starts & done;
+        uint64_t e = token & ~(token >> 1) & done;  // last byte of each token
+        uint8_t bounds[2 * 32];  // a token and its separator take at least two bytes
+        int count = 0;
+        while (s != 0) {
+          bounds[2 * count] = static_cast<uint8_t>(std::countr_zero(s));
+          bounds[2 * count + 1] = static_cast<uint8_t>(std::countr_zero(e) + 1);
+          s &= s - 1;
+          e &= e - 1;
+          ++count;
+        }
+        sink.window_words(i, bounds, count);
+        i += next;
+        continue;
+      }
+    }
     uint64_t pos = 0;
     uint64_t next = 62;  // where the next window starts if no run is left open
     while (pos < 63) {
@@ -278,16 +328,6 @@ void scan(std::string_view text, TokenMode mode, Sink& sink) {
   }
 }
 
-uint64_t hash_bytes(const char* p, size_t len) {
-  // Nearly every token is at most 16 bytes: call XXH3's short-input path
-  // directly (force-inlined by xxhash.h) rather than the whole dispatcher. For
-  // these lengths XXH3_64bits_withSeed computes exactly this.
-  if (len <= 16) {
-    return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(p), len, XXH3_kSecret, kTokenSeed);
-  }
-  return XXH3_64bits_withSeed(p, len, kTokenSeed);
-}
-
 // Copies a token span without its dropped joiners. Inside a word-mode span every
 // ' and . is a dropped joiner (a kept one would have ended the token), and
 // neither byte can occur inside a multi-byte UTF-8 sequence.
@@ -333,11 +373,25 @@ class ShingleSink {
       : text_(text), out_(out), shingler_(n), space_hash_(hash_bytes(" ", 1)) {}
 
   void word(size_t begin, size_t end, bool dropped) {
+    const size_t len = end - begin;
     if (dropped) {
-      strip_joiners(text_.substr(begin, end - begin), scratch_);
+      strip_joiners(text_.substr(begin, len), scratch_);
       shingler_.add(hash_bytes(scratch_.data(), scratch_.size()), out_);
     } else {
-      shingler_.add(hash_bytes(text_.data() + begin, end - begin), out_);
+      shingler_.add(hash_bytes(text_.data() + begin, len), out_);
+    }
+  }
+
+  // `count` tokens without dropped joiners, in order, token k at
+  // [base + bounds[2k], base + bounds[2k + 1]).
+  void window_words(size_t base, const uint8_t* bounds, int count) {
+    const char* p = text_.data() + base;
+    for (int k = 0; k < count; ++k) {
+      const size_t begin = bounds[2 * k];
+      const size_t len = bounds[2 * k + 1] - begin;
+      const uint64_t h = len <= 16 ? hash_bytes(p + begin, len)
+                                   : XXH3_64bits_withSeed(p + begin, len, kTokenSeed);
+      shingler_.add(h, out_);
     }
   }
 

@@ -583,6 +583,117 @@ TEST(FastPaths, ShingleHashesMatchTokenPath) {
   EXPECT_TRUE(got.empty());
 }
 
+TEST(FastPaths, ShortInputsAndReusedScratchMatchUnicodePath) {
+  // The last 1..16 bytes of an input go through one padded block, and the
+  // output string is reused without clearing: every length around the block
+  // size, with what stops the block at every position, and a long result left
+  // in the scratch before each short one.
+  Rng rng(2024);
+  NormalizedText fast, slow, offsets;
+  const std::string long_text(300, 'q');
+  for (size_t len = 0; len <= 40; ++len) {
+    for (size_t pos = 0; pos <= len; ++pos) {
+      for (const char* insert : {" ", "  ", "\t", "\n ", "Q", "\x01", "\x7f", "\u00e9", "e\u0301", "\u4e2d", ""}) {
+        std::string s;
+        for (size_t k = 0; k < len; ++k) s += rng.below(4) == 0 ? ' ' : static_cast<char>('A' + rng.below(58));
+        s.insert(pos, insert);
+        normalize(long_text, fast, false);
+        normalize(s, fast, false);
+        normalize(s, offsets, true);
+        internal::normalize_without_ascii_fast_path(s, slow, false);
+        ASSERT_EQ(fast.text, slow.text) << ::testing::PrintToString(s);
+        ASSERT_EQ(offsets.text, slow.text) << ::testing::PrintToString(s);
+        ASSERT_EQ(fast.text, internal::normalize_reference(s)) << ::testing::PrintToString(s);
+      }
+    }
+  }
+}
+
+TEST(FastPaths, IdeographsAreStableUnspacedLetters) {
+  // normalize() copies U+4E00..U+9FFF through and the tokenizer classifies
+  // them without utf8proc; both rely on these properties.
+  for (int32_t cp = 0x4E00; cp <= 0x9FFF; ++cp) {
+    const utf8proc_property_t* prop = utf8proc_get_property(cp);
+    ASSERT_EQ(prop->category, UTF8PROC_CATEGORY_LO) << cp;
+    ASSERT_EQ(prop->combining_class, 0) << cp;
+    ASSERT_TRUE(internal::is_unspaced_script(cp)) << cp;
+    ASSERT_FALSE(internal::is_backward_combining(cp)) << cp;
+    ASSERT_EQ(internal::map_punctuation(cp), cp) << cp;
+    utf8proc_int32_t d[8];
+    int boundclass = 0;
+    const auto count = utf8proc_decompose_char(
+        cp, d, 8,
+        static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STABLE),
+        &boundclass);
+    ASSERT_EQ(count, 1) << cp;
+    ASSERT_EQ(d[0], cp) << cp;
+    // Never the first half of a composition, with any combining mark.
+    for (const int32_t mark : {0x0300, 0x0301, 0x0308, 0x0327, 0x3099, 0x309A}) {
+      utf8proc_int32_t pair[2] = {cp, mark};
+      ASSERT_EQ(utf8proc_normalize_utf32(pair, 2, static_cast<utf8proc_option_t>(UTF8PROC_COMPOSE | UTF8PROC_STABLE)), 2)
+          << cp;
+    }
+  }
+  // Around the range and next to what must stop the copy.
+  Rng rng(99);
+  const std::vector<std::string> parts = {utf8(0x4E00), utf8(0x9FFF), utf8(0x4DFF), utf8(0x4DC0), utf8(0xA000),
+                                          utf8(0x6587), "\u3002", "\uff0c", "\u201c", "\u0301", "\u3099", "\x01",
+                                          " ", "  ", "a", "B", "1", "\u00a0", "\u200b", "\xe4", "\xe9\xbf"};
+  NormalizedText fast, slow, offsets;
+  std::vector<Token> tokens;
+  std::vector<uint64_t> expected, got;
+  for (int iter = 0; iter < 5000; ++iter) {
+    std::string s;
+    const size_t count = rng.below(12);
+    for (size_t k = 0; k < count; ++k) s += parts[rng.below(parts.size())];
+    normalize(s, fast, false);
+    normalize(s, offsets, true);
+    internal::normalize_without_ascii_fast_path(s, slow, true);
+    ASSERT_EQ(fast.text, slow.text) << ::testing::PrintToString(s);
+    ASSERT_EQ(offsets.text, slow.text) << ::testing::PrintToString(s);
+    ASSERT_EQ(offsets.original_offset, slow.original_offset) << ::testing::PrintToString(s);
+    ASSERT_EQ(fast.text, internal::normalize_reference(s)) << ::testing::PrintToString(s);
+    // The tokenizer on raw (possibly invalid) bytes as well as on normalised text.
+    for (const std::string& text : {s, fast.text}) {
+      for (const TokenMode mode : {TokenMode::kWord, TokenMode::kChar}) {
+        tokenize(text, mode, tokens);
+        shingle_sequence(tokens, 2, expected);
+        shingle_hashes(text, mode, 2, got);
+        ASSERT_EQ(got, expected) << ::testing::PrintToString(text);
+      }
+    }
+  }
+  EXPECT_EQ(words("\u4e2d\u6587\u5b57 ab\u4e00"), (Strings{"\u4e2d", "\u6587", "\u5b57", "ab", "\u4e00"}));
+}
+
+TEST(FastPaths, WordWindowsMatchTokenPath) {
+  // Plain ASCII words of every length up to past a window, so that most
+  // windows take the mask-only batch and tokens reach every window edge.
+  Rng rng(4711);
+  std::vector<Token> tokens;
+  std::vector<uint64_t> expected, got;
+  for (int iter = 0; iter < 2000; ++iter) {
+    std::string text;
+    const size_t target = rng.below(600);
+    const uint64_t long_odds = 1 + rng.below(20);
+    while (text.size() < target) {
+      const size_t len = rng.below(long_odds) == 0 ? 1 + rng.below(80) : 1 + rng.below(10);
+      for (size_t k = 0; k < len; ++k) {
+        const uint64_t c = rng.below(40);
+        text += c < 26 ? static_cast<char>('a' + c) : c < 36 ? static_cast<char>('0' + c - 26) : c < 38 ? '_' : 'z';
+      }
+      const uint64_t sep = rng.below(30);
+      text += sep < 24 ? " " : sep < 26 ? ", " : sep < 27 ? "'" : sep < 28 ? "." : sep < 29 ? " - " : ". ";
+    }
+    tokenize(text, TokenMode::kWord, tokens);
+    for (const int n : {1, 3, 5}) {
+      shingle_sequence(tokens, n, expected);
+      shingle_hashes(text, TokenMode::kWord, n, got);
+      ASSERT_EQ(got, expected) << "n=" << n << " " << text;
+    }
+  }
+}
+
 TEST(FastPaths, SortUniqueMatchesStdSort) {
   Rng rng(31337);
   SortScratch scratch;
