@@ -398,8 +398,8 @@ Status InputSet::read_jsonl_file(uint32_t index, detail::ReadContext& context,
   const InputFile& file = files_[index];
   FileStamp& stamp = stamps_[index];
   const bool is_stdin = file.path == "-";
-  // stdin can only be consumed once; a later pass (e.g. after a boilerplate
-  // learning pass) replays it from the spool file written by the first.
+  // stdin can only be consumed once; a later pass (e.g. re-reading the documents
+  // that hold boilerplate) replays it from the spool file written by the first.
   const bool replay = is_stdin && stamp.known && !options_.stdin_spool_path.empty();
   Fd fd;
   struct stat st;

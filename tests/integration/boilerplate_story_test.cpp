@@ -125,7 +125,7 @@ TEST(Boilerplate, DocumentsMadeOnlyOfBoilerplateAreStillMatched) {
   auto summary = parse_json_row(read_file(t / "out/summary.json"));
   EXPECT_EQ(summary.at("documents_only_boilerplate"), "2");
 
-  // The same through stdin: the learning pass and the main pass both read it.
+  // The same through stdin: the documents with boilerplate are read again from its spool.
   auto s = run_command("cat " + q(t / "in.jsonl") + " | " + shell_quote(DOPPEL_CLI_PATH) + " dedup - -o " +
                        q(t / "stdin") + " -q");
   ASSERT_EQ(s.exit_code, 0) << s.err;
