@@ -115,7 +115,7 @@ void BM_SortUnique(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_SortUnique)->Arg(20)->Arg(40)->Arg(100)->Arg(300)->Arg(450)->Arg(1000)->Arg(3000)->Arg(60000)->Arg(100000)->Arg(1000000);
+BENCHMARK(BM_SortUnique)->Arg(20)->Arg(40)->Arg(60)->Arg(100)->Arg(300)->Arg(450)->Arg(1000)->Arg(3000)->Arg(60000)->Arg(100000)->Arg(1000000);
 
 void BM_StdSortUnique(benchmark::State& state) {
   const auto values = random_hashes(static_cast<size_t>(state.range(0)));
@@ -128,7 +128,7 @@ void BM_StdSortUnique(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_StdSortUnique)->Arg(20)->Arg(40)->Arg(100)->Arg(300)->Arg(450)->Arg(1000)->Arg(3000)->Arg(60000)->Arg(100000)->Arg(1000000);
+BENCHMARK(BM_StdSortUnique)->Arg(20)->Arg(40)->Arg(60)->Arg(100)->Arg(300)->Arg(450)->Arg(1000)->Arg(3000)->Arg(60000)->Arg(100000)->Arg(1000000);
 
 }  // namespace
 }  // namespace doppel::bench

@@ -3,7 +3,9 @@
 #include "sketch/oph.hpp"
 
 #include <algorithm>
-#include <limits>
+#include <cstddef>
+
+#include "sketch/sketch_internal.hpp"
 
 namespace doppel::sketch {
 namespace {
@@ -33,6 +35,68 @@ inline uint32_t probe(uint64_t seed, uint32_t bin, uint32_t attempt, uint32_t k)
 constexpr uint16_t kNever = 0xFFFF;
 constexpr uint32_t kMaxTableBins = 256;
 
+// Each bin's minimum value, kEmpty where no shingle fell (a value never takes
+// it). The hashes of a block of shingles are computed first, in a loop without
+// stores into the bins, which the compiler vectorises where 64-bit lanes
+// multiply natively (AVX-512); the minima are then folded in by a scalar loop
+// whose bin addresses are loads, known early, instead of the ends of a chain
+// of three multiplies (with those, the bins' loads and stores waited on each
+// other).
+constexpr std::size_t kHashBlock = 256;
+
+__attribute__((always_inline)) inline void fill_bins_impl(const uint64_t* __restrict x, std::size_t n, uint64_t seed,
+                                                          uint32_t k, uint32_t* __restrict bins) {
+  uint32_t bin_of[kHashBlock];
+  uint32_t value_of[kHashBlock];
+  for (std::size_t base = 0; base < n; base += kHashBlock) {
+    const std::size_t m = std::min(kHashBlock, n - base);
+    const uint64_t* block = x + base;
+    for (std::size_t i = 0; i < m; ++i) {
+      const uint64_t h = fmix64(block[i] ^ seed);
+      bin_of[i] = reduce(static_cast<uint32_t>(h >> 32), k);
+      value_of[i] = std::min<uint32_t>(static_cast<uint32_t>(h), kEmpty - 1);
+    }
+    for (std::size_t i = 0; i < m; ++i) {
+      uint32_t& bin = bins[bin_of[i]];
+      bin = std::min(bin, value_of[i]);
+    }
+  }
+}
+
+// One copy per x86-64 level, picked at run time like MinHash's kernels; every
+// copy computes the same integers.
+void fill_bins_baseline(const uint64_t* x, std::size_t n, uint64_t seed, uint32_t k, uint32_t* bins) {
+  fill_bins_impl(x, n, seed, k, bins);
+}
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DOPPEL_OPH_X86_LEVELS 1
+__attribute__((target("arch=x86-64-v3"))) void fill_bins_v3(const uint64_t* x, std::size_t n, uint64_t seed,
+                                                            uint32_t k, uint32_t* bins) {
+  fill_bins_impl(x, n, seed, k, bins);
+}
+__attribute__((target("arch=x86-64-v4"))) void fill_bins_v4(const uint64_t* x, std::size_t n, uint64_t seed,
+                                                            uint32_t k, uint32_t* bins) {
+  fill_bins_impl(x, n, seed, k, bins);
+}
+#endif
+
+using FillBins = void (*)(const uint64_t*, std::size_t, uint64_t, uint32_t, uint32_t*);
+
+FillBins fill_bins_for(internal::Isa isa) {
+  switch (isa) {
+#ifdef DOPPEL_OPH_X86_LEVELS
+    case internal::Isa::kX86V4: return fill_bins_v4;
+    case internal::Isa::kX86V3: return fill_bins_v3;
+#endif
+    default: return fill_bins_baseline;
+  }
+}
+
+FillBins best_fill_bins() {
+  static const FillBins kernel = fill_bins_for(internal::supported_isas().front());
+  return kernel;
+}
+
 }  // namespace
 
 OnePermutationHasher::OnePermutationHasher(int num_bins, uint64_t seed)
@@ -59,27 +123,33 @@ OnePermutationHasher::OnePermutationHasher(int num_bins, uint64_t seed)
 }
 
 void OnePermutationHasher::sketch(std::span<const uint64_t> shingles, std::span<uint32_t> out) const {
+  sketch_using(best_fill_bins(), shingles, out);
+}
+
+namespace internal {
+void sketch_with(Isa isa, const OnePermutationHasher& hasher, std::span<const uint64_t> shingles,
+                 std::span<uint32_t> out) {
+  hasher.sketch_using(fill_bins_for(isa), shingles, out);
+}
+}  // namespace internal
+
+void OnePermutationHasher::sketch_using(BinKernel kernel, std::span<const uint64_t> shingles,
+                                        std::span<uint32_t> out) const {
   std::fill(out.begin(), out.end(), kEmpty);
   const uint32_t k = static_cast<uint32_t>(std::min<size_t>(out.size(), k_));
   if (k == 0 || shingles.empty()) return;
 
-  // 64-bit bins, so "no shingle yet" is a value no 32-bit value can take.
-  constexpr uint64_t kUnset = std::numeric_limits<uint64_t>::max();
-  uint64_t stack_bins[1024];
-  std::vector<uint64_t> heap_bins;
-  uint64_t* bins = stack_bins;
+  // Values are clamped below kEmpty, so kEmpty marks a bin no shingle reached.
+  constexpr uint32_t kUnset = kEmpty;
+  uint32_t stack_bins[1024];
+  std::vector<uint32_t> heap_bins;
+  uint32_t* bins = stack_bins;
   if (k > std::size(stack_bins)) {
     heap_bins.resize(k);
     bins = heap_bins.data();
   }
   std::fill(bins, bins + k, kUnset);
-  for (const uint64_t x : shingles) {
-    const uint64_t h = fmix64(x ^ seed_);
-    const uint32_t bin = reduce(static_cast<uint32_t>(h >> 32), k);
-    // kEmpty marks a document without shingles; a real value never takes it.
-    const uint64_t value = std::min<uint32_t>(static_cast<uint32_t>(h), kEmpty - 1);
-    bins[bin] = std::min(bins[bin], value);
-  }
+  kernel(shingles.data(), shingles.size(), seed_, k, bins);
   uint32_t filled_bins[kMaxTableBins];
   uint32_t filled = 0;
   const bool use_table = k == k_ && !first_probe_.empty();
@@ -93,7 +163,7 @@ void OnePermutationHasher::sketch(std::span<const uint64_t> shingles, std::span<
   const bool by_table = use_table && filled * filled < k;
   for (uint32_t i = 0; i < k; ++i) {
     if (bins[i] != kUnset) {
-      out[i] = static_cast<uint32_t>(bins[i]);
+      out[i] = bins[i];
       continue;
     }
     if (by_table) {
@@ -108,7 +178,7 @@ void OnePermutationHasher::sketch(std::span<const uint64_t> shingles, std::span<
         }
       }
       if (best != kNever) {
-        out[i] = static_cast<uint32_t>(bins[donor]);
+        out[i] = bins[donor];
         continue;
       }
     }
@@ -120,7 +190,7 @@ void OnePermutationHasher::sketch(std::span<const uint64_t> shingles, std::span<
       for (; attempt <= kSeq; ++attempt) {
         const uint32_t donor = seq[attempt - 1];
         if (bins[donor] != kUnset) {
-          out[i] = static_cast<uint32_t>(bins[donor]);
+          out[i] = bins[donor];
           break;
         }
       }
@@ -129,7 +199,7 @@ void OnePermutationHasher::sketch(std::span<const uint64_t> shingles, std::span<
     for (;; ++attempt) {
       const uint32_t donor = probe(seed_, i, attempt, k);
       if (bins[donor] != kUnset) {
-        out[i] = static_cast<uint32_t>(bins[donor]);
+        out[i] = bins[donor];
         break;
       }
     }

@@ -21,6 +21,7 @@
 //   oph.sketch(shingles, sig);   // sig.size() == 128
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -30,6 +31,12 @@
 namespace doppel::sketch {
 
 inline constexpr uint64_t kOphSeed = 0x646f7070656c6f70ULL;  // "doppelop"
+
+class OnePermutationHasher;
+namespace internal {
+void sketch_with(Isa isa, const OnePermutationHasher& hasher, std::span<const uint64_t> shingles,
+                 std::span<uint32_t> out);
+}  // namespace internal
 
 class OnePermutationHasher {
  public:
@@ -41,6 +48,11 @@ class OnePermutationHasher {
   void sketch(std::span<const uint64_t> shingles, std::span<uint32_t> out) const;
 
  private:
+  friend void internal::sketch_with(internal::Isa, const OnePermutationHasher&, std::span<const uint64_t>,
+                                    std::span<uint32_t>);
+  using BinKernel = void (*)(const uint64_t*, std::size_t, uint64_t, uint32_t, uint32_t*);
+  void sketch_using(BinKernel kernel, std::span<const uint64_t> shingles, std::span<uint32_t> out) const;
+
   uint32_t k_ = 0;
   uint64_t seed_ = 0;
   // first_probe_[i * k + j]: the attempt at which bin i's probe sequence first

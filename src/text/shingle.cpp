@@ -15,19 +15,95 @@ namespace {
 uint64_t finish(uint64_t combined, uint64_t length) { return finish_shingle(combined, length); }
 
 // Below this many values std::sort beats setting up the radix pass.
-constexpr size_t kRadixMin = 64;
-// Up to this size one radix pass (into at most 1024 runs) beats two.
+constexpr size_t kRadixMin = 16;
+// Up to this size one radix pass (into at most 4096 runs) beats two.
 constexpr size_t kOneLevelMax = 4096;
-// Buckets of this size or less are finished by insertion sort.
-constexpr size_t kInsertionMax = 24;
+// Runs longer than this are sorted before merging. One less than a power of
+// two, so that has_long_run() is an OR.
+constexpr uint32_t kInsertionMax = 31;
 
-void insertion_sort(uint64_t* v, size_t n) {
-  for (size_t i = 1; i < n; ++i) {
-    const uint64_t x = v[i];
-    size_t j = i;
-    for (; j > 0 && v[j - 1] > x; --j) v[j] = v[j - 1];
-    v[j] = x;
+// Whether some run is longer than kInsertionMax: an OR over the counts
+// c[1..runs], which vectorises (a running maximum in the prefix sum costs more).
+bool has_long_run(const uint32_t* c, size_t runs) {
+  uint32_t any = 0;
+  for (size_t r = 1; r <= runs; ++r) any |= c[r];
+  return any > kInsertionMax;
+}
+
+// Turns counts c[1..runs] into run starts c[0..runs].
+void prefix_sum(uint32_t* c, size_t runs) {
+  for (size_t r = 0; r < runs; ++r) c[r + 1] += c[r];
+}
+
+// Only clustered, non-uniform input has long runs; afterwards every run is
+// sorted, so the merging sweep never walks back far.
+void sort_long_runs(uint64_t* t, const uint32_t* ends, size_t runs) {
+  size_t begin = 0;
+  for (size_t r = 0; r < runs; ++r) {
+    const size_t end = ends[r];
+    if (end - begin > kInsertionMax) std::sort(t + begin, t + end);
+    begin = end;
   }
+}
+
+// One merging step for a value x that belongs after `second`: lo, hi become
+// min and max of x and `last` (callers pass lo = last, hi = x), and `second`
+// becomes lo unless x repeats `last`. Within a run x lands before `last` about
+// half the time, so this must not branch, and GCC turns these selects into
+// branches; hence cmov on x86-64. `last` then costs one cmp + cmov per value.
+inline void step(uint64_t x, uint64_t last, uint64_t& lo, uint64_t& hi, uint64_t& second) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  asm("cmp %[last], %[x]\n\t"
+      "cmovb %[x], %[lo]\n\t"
+      "cmovb %[last], %[hi]\n\t"
+      "cmovne %[lo], %[second]"
+      : [lo] "+&r"(lo), [hi] "+&r"(hi), [second] "+r"(second)
+      : [x] "r"(x), [last] "r"(last)
+      : "cc");
+#else
+  if (x < last) {
+    lo = x;
+    hi = last;
+  }
+  if (x != last) second = lo;
+#endif
+}
+
+// Appends src[0..n) to the strictly increasing out[0..w), keeping it sorted and
+// free of repeats; returns the new length. src is a sequence of short runs
+// (each at most kInsertionMax long) in increasing run order, so a value lands
+// at most one run back. Most values land at the end or one place before it:
+// that step is branch-free (min/max of the value and the last one); only a
+// value that belongs further back takes the insertion loop. out may be src
+// shifted back (out + w <= src), as each value is read before its slot is
+// written.
+size_t merge_unique(const uint64_t* src, size_t n, uint64_t* out, size_t w) {
+  constexpr uint64_t kNone = ~uint64_t{0};
+  uint64_t last = w > 0 ? out[w - 1] : 0;
+  // With fewer than two values kept every value takes the general path.
+  uint64_t second = w > 1 ? out[w - 2] : kNone;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t x = src[i];
+    if (x > second) [[likely]] {
+      uint64_t lo = last;
+      uint64_t hi = x;
+      step(x, last, lo, hi, second);
+      out[w - 1] = lo;
+      out[w] = hi;
+      w += x != last;
+      last = hi;
+      continue;
+    }
+    size_t j = w;
+    while (j > 0 && out[j - 1] > x) --j;
+    if (j > 0 && out[j - 1] == x) continue;
+    for (size_t m = w; m > j; --m) out[m] = out[m - 1];
+    out[j] = x;
+    ++w;
+    last = out[w - 1];
+    second = w > 1 ? out[w - 2] : kNone;
+  }
+  return w;
 }
 
 }  // namespace
@@ -79,43 +155,35 @@ void sort_unique(std::vector<uint64_t>& values, SortScratch& scratch) {
     return;
   }
   if (n < kOneLevelMax) {
-    // A typical web page or article: one scatter by the top bits into runs of
-    // about four values, insertion sort, and repeats dropped on the way back.
-    const int bits = std::clamp(static_cast<int>(std::bit_width(n)) - 2, 4, 10);
+    // A typical web page or article: one scatter by the top bits into n to 2n
+    // runs (half a value to one per run: fewer runs make the merging sweep
+    // walk back more often, more make the counts cost more), then one merging
+    // sweep back into `values`.
+    const int bits = std::clamp(static_cast<int>(std::bit_width(n)), 4, 12);
     const int shift = 64 - bits;
     const size_t runs = size_t{1} << bits;
     auto& counts = scratch.counts;
     counts.assign(runs + 1, 0);
+    uint32_t* c = counts.data();
     uint64_t* v = values.data();
-    for (size_t i = 0; i < n; ++i) ++counts[(v[i] >> shift) + 1];
-    for (size_t r = 0; r < runs; ++r) counts[r + 1] += counts[r];
+    for (size_t i = 0; i < n; ++i) ++c[(v[i] >> shift) + 1];
+    const bool long_runs = has_long_run(c, runs);
+    prefix_sum(c, runs);
     auto& tmp = scratch.tmp;
     if (tmp.size() < n) tmp.resize(n);
     uint64_t* t = tmp.data();
-    for (size_t i = 0; i < n; ++i) t[counts[v[i] >> shift]++] = v[i];
-    // counts[r] is now the end of run r.
-    size_t w = 0;
-    size_t begin = 0;
-    for (size_t r = 0; r < runs; ++r) {
-      const size_t end = counts[r];
-      if (end - begin > kInsertionMax) {
-        std::sort(t + begin, t + end);  // only for clustered, non-uniform input
-      } else {
-        insertion_sort(t + begin, end - begin);
-      }
-      for (size_t i = begin; i < end; ++i) {
-        if (w == 0 || t[i] != v[w - 1]) v[w++] = t[i];
-      }
-      begin = end;
-    }
-    values.resize(w);
+    for (size_t i = 0; i < n; ++i) t[c[v[i] >> shift]++] = v[i];
+    // c[r] is now the end of run r.
+    if (long_runs) sort_long_runs(t, c, runs);
+    values.resize(merge_unique(t, n, v, 0));
     return;
   }
   // Pass 1 scatters by the top 8 bits into scratch (256 write streams: every
   // stream's cache line stays in L1). Pass 2 scatters each of those buckets,
   // which is small enough for L1 itself, by the next bits back into `values`,
-  // leaving runs of a few values that insertion sort finishes. Equal values
-  // always share a run, so one final sweep drops the repeats.
+  // leaving runs of about one value; the merging sweep then compacts the bucket
+  // while it is still in L1. Unique values never outnumber the ones read, so
+  // the compacted prefix never reaches the bucket being swept.
   auto& counts = scratch.counts;
   counts.assign(257 + 4097, 0);
   uint32_t* top = counts.data();  // 257 bucket starts for pass 1
@@ -131,42 +199,29 @@ void sort_unique(std::vector<uint64_t>& values, SortScratch& scratch) {
     std::copy(top, top + 256, cursor);
     for (size_t i = 0; i < n; ++i) t[cursor[v[i] >> 56]++] = v[i];
   }
+  size_t w = 0;
   for (size_t b = 0; b < 256; ++b) {
     const size_t begin = top[b];
     const size_t len = top[b + 1] - begin;
+    if (len == 0) continue;
+    const uint64_t* src = t + begin;
     if (len <= kInsertionMax) {
-      std::copy(t + begin, t + begin + len, v + begin);
-      insertion_sort(v + begin, len);
+      w = merge_unique(src, len, v, w);
       continue;
     }
-    // About 4 values per run, at most 4096 runs.
-    const int bits = std::clamp(static_cast<int>(std::bit_width(len)) - 2, 1, 12);
+    const int bits = std::clamp(static_cast<int>(std::bit_width(len)), 1, 12);
     const int shift = 56 - bits;
     const uint64_t mask = (uint64_t{1} << bits) - 1;
     const size_t runs = size_t{1} << bits;
     std::fill(sub, sub + runs + 1, 0u);
-    const uint64_t* src = t + begin;
     for (size_t i = 0; i < len; ++i) ++sub[((src[i] >> shift) & mask) + 1];
-    for (size_t r = 0; r < runs; ++r) sub[r + 1] += sub[r];
+    const bool long_runs = has_long_run(sub, runs);
+    prefix_sum(sub, runs);
     uint64_t* dst = v + begin;
     for (size_t i = 0; i < len; ++i) dst[sub[(src[i] >> shift) & mask]++] = src[i];
     // sub[r] is now the end of run r.
-    size_t run_begin = 0;
-    for (size_t r = 0; r < runs; ++r) {
-      const size_t run_end = sub[r];
-      if (run_end - run_begin > 1) {
-        if (run_end - run_begin <= kInsertionMax) {
-          insertion_sort(dst + run_begin, run_end - run_begin);
-        } else {
-          std::sort(dst + run_begin, dst + run_end);  // only for clustered, non-uniform input
-        }
-      }
-      run_begin = run_end;
-    }
-  }
-  size_t w = 1;
-  for (size_t i = 1; i < n; ++i) {
-    if (v[i] != v[w - 1]) v[w++] = v[i];
+    if (long_runs) sort_long_runs(dst, sub, runs);
+    w = merge_unique(dst, len, v, w);
   }
   values.resize(w);
 }

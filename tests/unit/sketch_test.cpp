@@ -371,6 +371,26 @@ TEST(OnePermutationHashing, MatchesDefinition) {
   }
 }
 
+// Every bin-filling kernel the CPU can run, against the definition: sizes on
+// both sides of the vector width and of the 256-shingle hashing block.
+TEST(OnePermutationHashing, EveryKernelMatchesDefinition) {
+  std::mt19937_64 rng(12);
+  for (const auto isa : internal::supported_isas()) {
+    for (const uint32_t k : {8u, 128u, 1500u}) {
+      OnePermutationHasher oph(static_cast<int>(k));
+      for (const std::size_t n : {0u, 1u, 3u, 7u, 8u, 9u, 15u, 17u, 255u, 256u, 257u, 513u, 1000u, 5003u}) {
+        std::vector<uint64_t> shingles(n);
+        for (auto& v : shingles) v = rng();
+        // Repeats must not matter.
+        if (n > 2) shingles[n / 2] = shingles[0];
+        std::vector<uint32_t> sig(k, 7);
+        internal::sketch_with(isa, oph, shingles, sig);
+        ASSERT_EQ(sig, reference_oph(shingles, k)) << internal::isa_name(isa) << " k=" << k << " n=" << n;
+      }
+    }
+  }
+}
+
 TEST(OnePermutationHashing, EmptyInputGivesAllEmptyAndOrderDoesNotMatter) {
   OnePermutationHasher oph(kPerm);
   std::vector<uint32_t> sig(kPerm, 7);

@@ -697,15 +697,22 @@ TEST(FastPaths, WordWindowsMatchTokenPath) {
 TEST(FastPaths, SortUniqueMatchesStdSort) {
   Rng rng(31337);
   SortScratch scratch;
-  for (const size_t n : {0u, 1u, 2u, 100u, 511u, 512u, 513u, 4096u, 70000u, 600000u}) {
-    for (int variant = 0; variant < 4; ++variant) {
+  // Sizes on both sides of each path's bounds: std::sort below 16, one radix
+  // pass below 4096, two passes above (with top-byte buckets short enough to
+  // merge unscattered at 5000).
+  for (const size_t n : {0u, 1u, 2u, 15u, 16u, 17u, 33u, 63u, 64u, 100u, 511u, 512u, 513u, 1000u, 4095u, 4096u,
+                         5000u, 70000u, 600000u}) {
+    for (int variant = 0; variant < 6; ++variant) {
       std::vector<uint64_t> v(n);
-      for (auto& x : v) {
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t& x = v[i];
         switch (variant) {
           case 0: x = rng.next(); break;                                  // uniform, like shingles
           case 1: x = rng.below(n / 3 + 1); break;                         // many repeats, all in bucket 0
           case 2: x = (rng.below(4) << 62) | rng.below(1000); break;       // four crowded buckets
-          default: x = rng.below(2) ? ~uint64_t{0} - rng.below(50) : rng.next();  // top edge
+          case 3: x = rng.below(2) ? ~uint64_t{0} - rng.below(50) : rng.next(); break;  // top edge
+          case 4: x = rng.below(4) ? rng.next() : (rng.below(8) << 61) | rng.below(40); break;  // some long runs
+          default: x = i > 0 && rng.below(3) == 0 ? v[rng.below(i)] : rng.next();  // uniform with repeats
         }
       }
       std::vector<uint64_t> expected = v;
