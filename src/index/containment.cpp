@@ -12,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "index/lsh.hpp"
 
@@ -161,9 +162,60 @@ uint64_t required_shared(uint64_t small, uint64_t large, const SanitizedParams& 
   return m;
 }
 
+// A cheap test that a pair certainly fails the rule, run before required_shared(),
+// whose logs and exps dominate the per-pair cost: most pairs sharing a value share
+// it by coincidence (one value between documents of similar size). The Chernoff
+// bound holds for sampling without replacement too (Hoeffding 1963, section 6):
+// P(Y <= shared) <= exp(-n D(shared/n || q)), q = i/u, D the Bernoulli relative
+// entropy, itself >= 2 t^2 (t = q - shared/n), which is tried first as it needs no
+// logarithm. When the bound is below 1e-6 * (1 - min_probability), the model's
+// computed cdf stays under 1 - min_probability for every m <= shared (its
+// relative error, from log-factorials of up to 2^33 differenced in doubles, is
+// below 1e-3), so the loop in required_shared() runs past `shared` and the pair
+// fails: the same answer, only sooner. The unit tests compare with the rule itself.
+class CertainMiss {
+ public:
+  explicit CertainMiss(const SanitizedParams& p) : p_(p) {
+    // Outside this range 1 - cdf >= p is decided by rounding, not by the bound.
+    enabled_ = p.min_probability > 0.0 && p.min_probability < 1.0 - 1e-9;
+    if (enabled_) min_exponent_ = -std::log(1e-6 * (1.0 - p.min_probability));
+  }
+
+  bool operator()(uint64_t small, uint64_t large, uint64_t shared) const {
+    if (!enabled_) return false;
+    // i, u, n exactly as SharedValueModel computes them.
+    const double at_threshold = std::ceil(p_.threshold * static_cast<double>(small) - 1e-9);
+    const uint64_t i = std::clamp<uint64_t>(static_cast<uint64_t>(std::max(at_threshold, 1.0)), 1, small);
+    const uint64_t u = small + large - i;
+    const uint64_t n = std::min(p_.k, u);
+    // The loop also stops at y_high = min(i, n) whatever the probabilities.
+    if (std::min(i, n) <= shared) return false;
+    const double dn = static_cast<double>(n);
+    const double q = static_cast<double>(i) / static_cast<double>(u);
+    const double x = static_cast<double>(shared) / dn;
+    const double t = q - x;
+    if (!(t > 0.0)) return false;
+    if (2.0 * dn * t * t > min_exponent_) return true;
+    if (q >= 1.0) return true;  // Y = n > shared always (the entropy would be infinite)
+    const double entropy = x * std::log(x / q) + (1.0 - x) * std::log((1.0 - x) / (1.0 - q));
+    return dn * entropy > min_exponent_;
+  }
+
+ private:
+  SanitizedParams p_;
+  bool enabled_ = false;
+  double min_exponent_ = 0.0;
+};
+
+// A value and its document while one partition is grouped (in cache): 12 bytes,
+// 4-byte aligned. The key is v * kMix (a bijection, so equal values stay equal
+// while the partition and radix bits come out well mixed; bottom-k values are
+// all small, so their own high bits hardly differ) without the partition's bits.
 struct Posting {
-  uint64_t value;
+  uint32_t lo;
+  uint32_t hi;
   uint32_t doc;
+  uint64_t key() const { return uint64_t{hi} << 32 | lo; }
 };
 
 // A posting that survived the max_posting filter: its document and how many
@@ -173,52 +225,242 @@ struct Slot {
   uint32_t after;
 };
 
+// The scattered postings take 8 bytes each, not 12: the key's top
+// partition_bits are implied by its partition, and those bits hold the
+// document's offset from the first document of its scatter range instead
+// (ranges hold at most 2^partition_bits documents; a partition keeps each
+// range's postings together, so the range is known from the position).
+// A partition's slots are written over its own postings once these are grouped
+// (a partition never has more slots than postings), so the slots need no
+// allocation of their own and no copy into one array.
+union Cell {
+  uint64_t packed;  // key << partition_bits | document offset
+  Slot slot;
+};
+static_assert(sizeof(Cell) == 8);
+
 // Query documents per parallel task: fixed, so the split (and with it the order
 // of the concatenated output) never depends on the thread count.
-constexpr std::size_t kDocBlock = 256;
+constexpr std::size_t kDocBlock = 128;
 
-// Postings per hash partition when grouping them by value: 64 KB, sorted in cache.
-constexpr std::size_t kPostingsPerPartition = 4096;
+// A slot with at most this many documents after it in its list hands them to
+// its document directly; a longer list is read from the slots when queried.
+constexpr uint32_t kMaxDirect = 4;
+
+// Postings per hash partition when grouping them by value: 768 KB at most, so a
+// partition and its sorted copy fit in a core's L2 cache, while the scatter
+// into partitions writes to few enough places at once that its TLB entries and
+// write buffers keep up.
+constexpr std::size_t kPostingsPerPartition = std::size_t{1} << 16;
+
+// The scatter into partitions runs over document ranges of at least this many
+// postings, and at most about kScatterChunks of them: enough tasks to keep every
+// core busy, few enough that the per-range partition counts stay small.
+constexpr std::size_t kMinChunkPostings = std::size_t{1} << 18;
+constexpr std::size_t kScatterChunks = 64;
+
+// Tasks (each a run of partitions) when sorting slot references by document
+// block; their slot counts per block fix where each task writes.
+constexpr std::size_t kSlotGroups = 64;
 
 constexpr uint64_t kMix = 0x9e3779b97f4a7c15ULL;  // odd: v -> v * kMix is a bijection
 
-// Orders one partition's postings (in document order) by v * kMix into `out`,
-// keeping document order among equal values: a stable counting sort on the
-// bits below the partition's own, then a stable insertion sort of each small
-// run. Equal values end up adjacent (their products are equal and no other
-// value's is), which is all the caller needs; v * kMix rather than v because
-// bottom-k values are all small, so their own high bits hardly differ.
-void group_by_value(const Posting* in, std::size_t len, int partition_bits, Posting* out,
-                    std::vector<uint32_t>& counts) {
-  const int bits = std::clamp(static_cast<int>(std::bit_width(len)) - 2, 1, 12);
-  const int shift = std::max(0, 64 - partition_bits - bits);
-  const uint64_t mask = (uint64_t{1} << bits) - 1;
+// One scatter range's postings within a partition: cells [begin, end), their
+// document offsets counted from first_doc.
+struct Segment {
+  std::size_t begin;
+  std::size_t end;
+  uint32_t first_doc;
+};
+
+// Orders one partition's postings (its segments in range order, so in document
+// order) by key into `out`, keeping document order among equal keys: a stable
+// counting sort on the bits below the partition's own, then a stable insertion
+// sort of each small run. Equal keys end up adjacent, which is all the caller
+// needs.
+void group_by_value(const Cell* cells, std::span<const Segment> segments, std::size_t len,
+                    int partition_bits, Posting* out, std::vector<uint32_t>& counts) {
+  const int bits = std::clamp(static_cast<int>(std::bit_width(len)) - 2, 1, 16);
+  const int shift = 64 - bits;
+  const uint64_t doc_mask = (uint64_t{1} << partition_bits) - 1;
   const std::size_t runs = std::size_t{1} << bits;
   counts.assign(runs + 1, 0);
-  auto key = [&](const Posting& p) { return static_cast<std::size_t>(((p.value * kMix) >> shift) & mask); };
-  for (std::size_t i = 0; i < len; ++i) ++counts[key(in[i]) + 1];
+  auto bucket = [&](uint64_t packed) { return static_cast<std::size_t>(packed >> shift); };
+  for (const Segment& g : segments) {
+    for (std::size_t i = g.begin; i < g.end; ++i) ++counts[bucket(cells[i].packed) + 1];
+  }
   for (std::size_t r = 0; r < runs; ++r) counts[r + 1] += counts[r];
-  for (std::size_t i = 0; i < len; ++i) out[counts[key(in[i])]++] = in[i];
+  for (const Segment& g : segments) {
+    for (std::size_t i = g.begin; i < g.end; ++i) {
+      const uint64_t packed = cells[i].packed;
+      const uint64_t key = packed >> partition_bits;
+      out[counts[bucket(packed)]++] = {static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32),
+                                       g.first_doc + static_cast<uint32_t>(packed & doc_mask)};
+    }
+  }
   std::size_t begin = 0;
   for (std::size_t r = 0; r < runs; ++r) {
     const std::size_t end = counts[r];
     if (end - begin > 32) {
       // A value held by many documents (shared boilerplate) makes a long run;
       // insertion sort could go quadratic there.
-      std::stable_sort(out + begin, out + end,
-                       [](const Posting& x, const Posting& y) { return x.value * kMix < y.value * kMix; });
+      std::stable_sort(out + begin, out + end, [](const Posting& x, const Posting& y) { return x.key() < y.key(); });
       begin = end;
       continue;
     }
     for (std::size_t i = begin + 1; i < end; ++i) {
       const Posting x = out[i];
-      const uint64_t hx = x.value * kMix;
+      const uint64_t kx = x.key();
       std::size_t j = i;
-      for (; j > begin && out[j - 1].value * kMix > hx; --j) out[j] = out[j - 1];
+      for (; j > begin && out[j - 1].key() > kx; --j) out[j] = out[j - 1];
       out[j] = x;
     }
     begin = end;
   }
+}
+
+// The query side. Every slot becomes entries of its document's block: a slot
+// with few documents after it in its list (nearly all of them) one entry per such
+// partner, any other a reference to the slot itself, read when its document is
+// queried. So nearly all partners are copied out of the slots in one sequential
+// pass, only long lists are followed at random, and memory stays within
+// kMaxDirect entries per slot. Then, per document, the partners are counted and
+// tested. Entry is uint32_t whenever the postings fit (document ids always do),
+// which halves the entries' memory.
+template <typename Entry>
+std::vector<CandidatePair> query_blocks(const Cell* cells, std::size_t num_docs,
+                                        std::span<const std::size_t> bounds,
+                                        std::span<const std::size_t> slot_counts,
+                                        std::span<const uint64_t> sizes, const SanitizedParams& p) {
+  std::vector<CandidatePair> result;
+  const std::size_t partitions = slot_counts.size();
+  const std::size_t per_group = (partitions + kSlotGroups - 1) / kSlotGroups;
+  const std::size_t groups = (partitions + per_group - 1) / per_group;
+  const std::size_t num_blocks = (num_docs + kDocBlock - 1) / kDocBlock;
+  auto for_each_slot = [&](std::size_t group, auto&& f) {
+    const std::size_t q_end = std::min(partitions, (group + 1) * per_group);
+    for (std::size_t q = group * per_group; q < q_end; ++q) {
+      for (std::size_t s = bounds[q]; s < bounds[q] + slot_counts[q]; ++s) f(s);
+    }
+  };
+  auto entries_of = [](const Slot& slot) -> std::size_t { return slot.after <= kMaxDirect ? slot.after : 1; };
+
+  // Counting sort of the entries by block, tasks and their order fixed.
+  std::vector<std::size_t> cursor(groups * num_blocks, 0);
+  tbb::parallel_for(std::size_t{0}, groups, [&](std::size_t g) {
+    std::size_t* row = cursor.data() + g * num_blocks;
+    for_each_slot(g, [&](std::size_t s) { row[cells[s].slot.doc / kDocBlock] += entries_of(cells[s].slot); });
+  });
+  std::vector<std::size_t> block_begin(num_blocks + 1, 0);
+  {
+    std::size_t at = 0;
+    for (std::size_t b = 0; b < num_blocks; ++b) {
+      block_begin[b] = at;
+      for (std::size_t g = 0; g < groups; ++g) {
+        const std::size_t n = cursor[g * num_blocks + b];
+        cursor[g * num_blocks + b] = at;
+        at += n;
+      }
+    }
+    block_begin[num_blocks] = at;
+  }
+  // Each entry is tagged with its document's place in the block (and whether it
+  // is a reference), so the block's own sort by document reads these arrays in
+  // order instead of the slots.
+  static_assert(2 * kDocBlock <= 256);
+  constexpr uint8_t kRefTag = kDocBlock;
+  std::unique_ptr<Entry[]> entries(new Entry[block_begin[num_blocks]]);
+  std::unique_ptr<uint8_t[]> tags(new uint8_t[block_begin[num_blocks]]);
+  tbb::parallel_for(std::size_t{0}, groups, [&](std::size_t g) {
+    std::size_t* row = cursor.data() + g * num_blocks;
+    for_each_slot(g, [&](std::size_t s) {
+      const Slot slot = cells[s].slot;
+      std::size_t& r = row[slot.doc / kDocBlock];
+      const auto local = static_cast<uint8_t>(slot.doc % kDocBlock);
+      if (slot.after > kMaxDirect) {
+        entries[r] = static_cast<Entry>(s);
+        tags[r++] = local | kRefTag;
+        return;
+      }
+      for (std::size_t t = 1; t <= slot.after; ++t) {
+        entries[r] = cells[s + t].slot.doc;
+        tags[r++] = local;
+      }
+    });
+  });
+  std::vector<std::size_t>().swap(cursor);
+
+  const CertainMiss certain_miss(p);
+  struct QueryScratch {
+    std::vector<Entry> by_doc;
+    std::vector<uint8_t> ref;
+    std::vector<uint32_t> partners;
+  };
+  tbb::enumerable_thread_specific<QueryScratch> scratch;
+  std::vector<std::vector<CandidatePair>> per_block(num_blocks);
+  tbb::parallel_for(std::size_t{0}, num_blocks, [&](std::size_t block) {
+    const std::size_t first_doc = block * kDocBlock;
+    const std::size_t end_doc = std::min(num_docs, first_doc + kDocBlock);
+    const Entry* begin = entries.get() + block_begin[block];
+    const uint8_t* tag = tags.get() + block_begin[block];
+    const std::size_t len = block_begin[block + 1] - block_begin[block];
+    if (len == 0) return;
+    auto& [by_doc, ref, partners] = scratch.local();
+    std::array<std::size_t, kDocBlock + 1> offsets{};
+    for (std::size_t r = 0; r < len; ++r) ++offsets[(tag[r] & (kRefTag - 1)) + 1];
+    for (std::size_t d = 0; d < kDocBlock; ++d) offsets[d + 1] += offsets[d];
+    by_doc.resize(len);
+    ref.resize(len);
+    {
+      std::array<std::size_t, kDocBlock> at{};
+      std::copy_n(offsets.begin(), kDocBlock, at.begin());
+      for (std::size_t r = 0; r < len; ++r) {
+        const std::size_t o = at[tag[r] & (kRefTag - 1)]++;
+        by_doc[o] = begin[r];
+        ref[o] = tag[r] & kRefTag;
+      }
+    }
+    std::vector<CandidatePair>& out = per_block[block];
+    for (std::size_t a = first_doc; a < end_doc; ++a) {
+      const std::size_t local = a - first_doc;
+      if (offsets[local] == offsets[local + 1]) continue;
+      // Every later document in a shared value's list is one piece of evidence;
+      // sorting the partners turns counting them into counting runs.
+      partners.clear();
+      for (std::size_t o = offsets[local]; o < offsets[local + 1]; ++o) {
+        if (ref[o] == 0) {
+          partners.push_back(static_cast<uint32_t>(by_doc[o]));
+          continue;
+        }
+        const std::size_t s = by_doc[o];
+        const uint32_t after = cells[s].slot.after;
+        for (std::size_t t = 1; t <= after; ++t) partners.push_back(cells[s + t].slot.doc);
+      }
+      std::sort(partners.begin(), partners.end());
+      const uint64_t size_a = sizes[a];
+      for (std::size_t i = 0; i < partners.size();) {
+        std::size_t j = i + 1;
+        while (j < partners.size() && partners[j] == partners[i]) ++j;
+        const uint32_t b = partners[i];
+        const uint64_t shared = j - i;
+        const uint64_t size_b = sizes[b];
+        const uint64_t small = std::min(size_a, size_b);
+        const uint64_t large = std::max(size_a, size_b);
+        if (!certain_miss(small, large, shared) && required_shared(small, large, p, shared) <= shared) {
+          out.push_back({static_cast<uint32_t>(a), b});
+        }
+        i = j;
+      }
+    }
+  });
+
+  std::size_t count = 0;
+  for (const auto& v : per_block) count += v.size();
+  result.reserve(count);
+  // Blocks cover ascending documents and each block's pairs are ascending, so the
+  // concatenation is already sorted and unique.
+  for (auto& v : per_block) result.insert(result.end(), v.begin(), v.end());
+  return result;
 }
 
 }  // namespace
@@ -258,145 +500,144 @@ size_t containment_sketch_length(std::span<const uint64_t> sorted_set, const Con
 std::vector<CandidatePair> containment_candidates(
     std::span<const std::span<const uint64_t>> bottoms, std::span<const uint32_t> set_sizes,
     const ContainmentParams& params, const BucketLimits& limits) {
-  std::vector<CandidatePair> result;
   const SanitizedParams p = sanitize(params);
   const std::size_t num_docs = std::min({bottoms.size(), set_sizes.size(),
                                          std::size_t{std::numeric_limits<uint32_t>::max()}});
 
+  auto live = [&](std::size_t d) { return set_sizes[d] > 0 && !bottoms[d].empty(); };
   // A caller's set size smaller than its own sketch would be inconsistent; the
   // sketch length is a hard lower bound on the set size, so use the larger.
-  auto doc_size = [&](std::size_t d) -> uint64_t {
-    return std::max<uint64_t>(set_sizes[d], bottoms[d].size());
-  };
-  auto live = [&](std::size_t d) { return set_sizes[d] > 0 && !bottoms[d].empty(); };
-
+  std::vector<uint64_t> sizes(num_docs);
   std::size_t total = 0;
   for (std::size_t d = 0; d < num_docs; ++d) {
+    sizes[d] = std::max<uint64_t>(set_sizes[d], bottoms[d].size());
     if (live(d)) total += bottoms[d].size();
   }
-  if (total < 2) return result;
+  if (total < 2) return {};
+  // Below kPostingsPerPartition per partition on small inputs (down to ~1024):
+  // a range may hold at most 2^partition_bits documents (see Cell), and very few
+  // partitions would make for many tiny ranges and few tasks.
+  const int partition_bits =
+      std::clamp(std::max(static_cast<int>(std::bit_width(total / kPostingsPerPartition)),
+                          std::min(8, static_cast<int>(std::bit_width(total >> 10)))),
+                 0, 16);
+  const std::size_t partitions = std::size_t{1} << partition_bits;
+  // Document ranges for the scatter, each starting where the previous one
+  // reached its share of postings or 2^partition_bits documents (the offsets a
+  // packed posting can hold): they depend on the input only.
+  const std::size_t chunk_target = std::max(kMinChunkPostings, (total + kScatterChunks - 1) / kScatterChunks);
+  const std::size_t max_chunk_docs = partitions;
+  std::vector<uint32_t> chunk_first{0};
+  {
+    std::size_t in_chunk = 0;
+    for (std::size_t d = 0; d < num_docs; ++d) {
+      if (in_chunk >= chunk_target || d - chunk_first.back() == max_chunk_docs) {
+        chunk_first.push_back(static_cast<uint32_t>(d));
+        in_chunk = 0;
+      }
+      if (live(d)) in_chunk += bottoms[d].size();
+    }
+    chunk_first.push_back(static_cast<uint32_t>(num_docs));
+  }
+  const std::size_t chunks = chunk_first.size() - 1;
 
   // Postings are grouped by value in hash partitions small enough to sort in
-  // cache (one scatter pass, then independent sorts in parallel) rather than
-  // by one global comparison sort. Scattering keeps document order inside a
-  // partition, and (value, doc) sorting inside it gives every value's list in
-  // ascending document order. Lists end up ordered by partition, not by value,
-  // which nothing below depends on: each query's partners are sorted anyway.
-  const int partition_bits = std::clamp(static_cast<int>(std::bit_width(total / kPostingsPerPartition)), 0, 16);
-  const std::size_t partitions = std::size_t{1} << partition_bits;
-  auto partition_of = [&](uint64_t v) -> std::size_t {
-    // Bottom-k values are all small, so their top bits say little: mix first.
-    return partition_bits == 0 ? 0 : static_cast<std::size_t>((v * kMix) >> (64 - partition_bits));
+  // cache rather than by one global comparison sort. Every document range counts
+  // its postings per partition, then scatters them to its own place within each
+  // partition: ranges ascend, so a partition holds its postings in document
+  // order whatever thread wrote them, and sorting by value inside it gives
+  // every value's list in ascending document order. Lists end up ordered by
+  // partition, not by value, which nothing below depends on: each query's
+  // partners are sorted anyway.
+  const int partition_shift = 64 - partition_bits;
+  auto partition_of = [&](uint64_t key) -> std::size_t {
+    return partition_bits == 0 ? 0 : static_cast<std::size_t>(key >> partition_shift);
   };
-  std::vector<std::size_t> bounds(partitions + 1, 0);
-  for (std::size_t d = 0; d < num_docs; ++d) {
-    if (!live(d)) continue;
-    for (uint64_t v : bottoms[d]) ++bounds[partition_of(v) + 1];
-  }
-  for (std::size_t q = 0; q < partitions; ++q) bounds[q + 1] += bounds[q];
-  // Every slot is written by the scatter below, so no zero-filling first.
-  std::unique_ptr<Posting[]> postings(new Posting[total]);
-  {
-    std::vector<std::size_t> cursor(bounds.begin(), bounds.end() - 1);
-    for (std::size_t d = 0; d < num_docs; ++d) {
+  std::vector<std::size_t> at(chunks * partitions, 0);
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    std::size_t* row = at.data() + c * partitions;
+    for (std::size_t d = chunk_first[c]; d < chunk_first[c + 1]; ++d) {
       if (!live(d)) continue;
-      for (uint64_t v : bottoms[d]) postings[cursor[partition_of(v)]++] = {v, static_cast<uint32_t>(d)};
+      for (uint64_t v : bottoms[d]) ++row[partition_of(v * kMix)];
     }
+  });
+  std::vector<std::size_t> bounds(partitions + 1, 0);
+  {
+    std::size_t pos = 0;
+    for (std::size_t q = 0; q < partitions; ++q) {
+      bounds[q] = pos;
+      for (std::size_t c = 0; c < chunks; ++c) {
+        const std::size_t n = at[c * partitions + q];
+        at[c * partitions + q] = pos;
+        pos += n;
+      }
+    }
+    bounds[partitions] = pos;
   }
+  // Every cell is written by the scatter below, so no zero-filling first.
+  std::unique_ptr<Cell[]> cells(new Cell[total]);
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    std::size_t* row = at.data() + c * partitions;
+    for (std::size_t d = chunk_first[c]; d < chunk_first[c + 1]; ++d) {
+      if (!live(d)) continue;
+      const uint64_t offset = d - chunk_first[c];
+      for (uint64_t v : bottoms[d]) {
+        const uint64_t key = v * kMix;
+        cells[row[partition_of(key)]++].packed = key << partition_bits | offset;
+      }
+    }
+  });
+  // `at` now holds where each range's postings end in each partition.
 
   // Keep the lists that can contribute evidence: at least two distinct documents
   // and no more than max_posting (boilerplate values would make the work quadratic
   // in the number of documents sharing them).
-  std::vector<std::vector<Slot>> partition_slots(partitions);
-  tbb::enumerable_thread_specific<std::pair<std::vector<Posting>, std::vector<uint32_t>>> scratch;
+  std::vector<std::size_t> slot_counts(partitions, 0);
+  struct GroupScratch {
+    std::vector<Segment> segments;
+    std::vector<Posting> grouped;
+    std::vector<uint32_t> counts;
+  };
+  tbb::enumerable_thread_specific<GroupScratch> scratch;
   tbb::parallel_for(std::size_t{0}, partitions, [&](std::size_t q) {
-    auto& [grouped, counts] = scratch.local();
+    auto& [segments, grouped, counts] = scratch.local();
     const std::size_t len = bounds[q + 1] - bounds[q];
+    if (len < 2) return;
+    segments.clear();
+    for (std::size_t c = 0, begin = bounds[q]; c < chunks; ++c) {
+      const std::size_t end = at[c * partitions + q];
+      if (end > begin) segments.push_back({begin, end, chunk_first[c]});
+      begin = end;
+    }
     grouped.resize(len);
-    group_by_value(postings.get() + bounds[q], len, partition_bits, grouped.data(), counts);
-    Posting* begin = grouped.data();
-    Posting* end = begin + len;
-    std::vector<uint32_t> run;
-    std::vector<Slot>& out = partition_slots[q];
-    for (Posting* i = begin; i < end;) {
-      Posting* j = i;
-      run.clear();
-      for (; j < end && j->value == i->value; ++j) {
-        if (run.empty() || run.back() != j->doc) run.push_back(j->doc);
-      }
-      if (run.size() >= 2 && run.size() <= limits.max_posting) {
-        for (std::size_t r = 0; r < run.size(); ++r) out.push_back({run[r], static_cast<uint32_t>(run.size() - 1 - r)});
+    group_by_value(cells.get(), segments, len, partition_bits, grouped.data(), counts);
+    Cell* region = cells.get() + bounds[q];
+    const Posting* g = grouped.data();
+    std::size_t written = 0;
+    for (std::size_t i = 0; i < len;) {
+      const uint64_t key = g[i].key();
+      std::size_t j = i + 1;
+      std::size_t distinct = 1;
+      for (; j < len && g[j].key() == key; ++j) distinct += g[j].doc != g[j - 1].doc;
+      if (distinct >= 2 && distinct <= limits.max_posting) {
+        auto after = static_cast<uint32_t>(distinct - 1);
+        for (std::size_t m = i; m < j; ++m) {
+          if (m > i && g[m].doc == g[m - 1].doc) continue;
+          region[written++].slot = {g[m].doc, after--};
+        }
       }
       i = j;
     }
-  });
-  std::vector<Slot> slots;
-  {
-    std::size_t count = 0;
-    for (const auto& v : partition_slots) count += v.size();
-    slots.reserve(count);
-    for (auto& v : partition_slots) {
-      slots.insert(slots.end(), v.begin(), v.end());
-      std::vector<Slot>().swap(v);
-    }
-  }
-  postings.reset();
-  if (slots.empty()) return result;
-
-  // Slot indices grouped by document (CSR), so each query document finds its
-  // lists directly.
-  std::vector<std::size_t> offsets(num_docs + 1, 0);
-  for (const Slot& s : slots) ++offsets[s.doc + 1];
-  for (std::size_t d = 0; d < num_docs; ++d) offsets[d + 1] += offsets[d];
-  std::vector<std::size_t> by_doc(slots.size());
-  {
-    std::vector<std::size_t> cursor(offsets.begin(), offsets.end() - 1);
-    for (std::size_t s = 0; s < slots.size(); ++s) by_doc[cursor[slots[s].doc]++] = s;
-  }
-
-  const std::size_t num_blocks = (num_docs + kDocBlock - 1) / kDocBlock;
-  std::vector<std::vector<CandidatePair>> per_block(num_blocks);
-  tbb::parallel_for(std::size_t{0}, num_blocks, [&](std::size_t block) {
-    std::vector<uint32_t> partners;
-    std::vector<CandidatePair>& out = per_block[block];
-    const std::size_t end = std::min(num_docs, (block + 1) * kDocBlock);
-    for (std::size_t a = block * kDocBlock; a < end; ++a) {
-      if (offsets[a] == offsets[a + 1]) continue;
-      // Every later document in a shared value's list is one piece of evidence;
-      // sorting the partners turns counting them into counting runs.
-      partners.clear();
-      for (std::size_t o = offsets[a]; o < offsets[a + 1]; ++o) {
-        const std::size_t s = by_doc[o];
-        for (std::size_t t = 1; t <= slots[s].after; ++t) partners.push_back(slots[s + t].doc);
-      }
-      std::sort(partners.begin(), partners.end());
-      const uint64_t size_a = doc_size(a);
-      for (std::size_t i = 0; i < partners.size();) {
-        std::size_t j = i + 1;
-        while (j < partners.size() && partners[j] == partners[i]) ++j;
-        const uint32_t b = partners[i];
-        const uint64_t shared = j - i;
-        const uint64_t size_b = doc_size(b);
-        const uint64_t small = std::min(size_a, size_b);
-        const uint64_t large = std::max(size_a, size_b);
-        if (required_shared(small, large, p, shared) <= shared) {
-          out.push_back({static_cast<uint32_t>(a), b});
-        }
-        i = j;
-      }
-    }
+    slot_counts[q] = written;
   });
 
-  std::size_t count = 0;
-  for (const auto& v : per_block) count += v.size();
-  result.reserve(count);
-  // Blocks cover ascending documents and each block's pairs are ascending, so the
-  // concatenation is already sorted and unique.
-  for (auto& v : per_block) {
-    result.insert(result.end(), v.begin(), v.end());
-    std::vector<CandidatePair>().swap(v);
+  std::vector<std::size_t>().swap(at);
+
+  if (std::all_of(slot_counts.begin(), slot_counts.end(), [](std::size_t n) { return n == 0; })) return {};
+  if (total <= std::numeric_limits<uint32_t>::max()) {
+    return query_blocks<uint32_t>(cells.get(), num_docs, bounds, slot_counts, sizes, p);
   }
-  return result;
+  return query_blocks<uint64_t>(cells.get(), num_docs, bounds, slot_counts, sizes, p);
 }
 
 }  // namespace doppel::index

@@ -2,11 +2,13 @@
 // Banding choice and Jaccard LSH candidate generation (see lsh.hpp).
 #include "index/lsh.hpp"
 
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_sort.h>
 #include <xxhash.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <sstream>
@@ -34,14 +36,45 @@ double false_positive_area(double threshold, int bands, int rows) {
   return sum * h / 3.0;
 }
 
-// 16 bytes: the band key and the document; sorting these finds the buckets.
+// 16 bytes: the band key and the document; grouping these by key finds the buckets.
 struct KeyedDoc {
   uint64_t key;
   uint32_t doc;
 };
 
-bool key_doc_less(const KeyedDoc& x, const KeyedDoc& y) {
-  return x.key != y.key ? x.key < y.key : x.doc < y.doc;
+// Groups `in` (in document order) by key into `out`, members of a group in
+// document order: a stable counting sort on the key's top bits, then a stable
+// sort of each small run. The same buckets as sorting by (key, doc), without
+// its comparisons; groups come out ordered by key too, which the caller does
+// not need. Band keys are XXH3 hashes, so their top bits are uniform.
+void group_by_key(std::span<const KeyedDoc> in, std::span<KeyedDoc> out, std::vector<uint32_t>& counts) {
+  const std::size_t n = in.size();
+  const int bits = std::clamp(static_cast<int>(std::bit_width(n)) - 2, 1, 20);
+  const int shift = 64 - bits;
+  const std::size_t runs = std::size_t{1} << bits;
+  counts.assign(runs + 1, 0);
+  for (const KeyedDoc& x : in) ++counts[(x.key >> shift) + 1];
+  for (std::size_t r = 0; r < runs; ++r) counts[r + 1] += counts[r];
+  for (const KeyedDoc& x : in) out[counts[x.key >> shift]++] = x;
+  std::size_t begin = 0;
+  for (std::size_t r = 0; r < runs; ++r) {
+    const std::size_t end = counts[r];
+    if (end - begin > 32) {
+      // Many documents with one key (copies) or a few keys: insertion sort
+      // could go quadratic when two big groups interleave.
+      std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(begin), out.begin() + static_cast<std::ptrdiff_t>(end),
+                       [](const KeyedDoc& x, const KeyedDoc& y) { return x.key < y.key; });
+      begin = end;
+      continue;
+    }
+    for (std::size_t i = begin + 1; i < end; ++i) {
+      const KeyedDoc x = out[i];
+      std::size_t j = i;
+      for (; j > begin && out[j - 1].key > x.key; --j) out[j] = out[j - 1];
+      out[j] = x;
+    }
+    begin = end;
+  }
 }
 
 // Pairs of one bucket (`docs` ascending). Small buckets emit every pair; large ones
@@ -146,19 +179,25 @@ std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatur
   }
   if (live.size() < 2) return result;
 
+  struct BandScratch {
+    std::vector<KeyedDoc> hashed, keyed;  // in document order; grouped by key
+    std::vector<uint32_t> counts, bucket;
+  };
+  tbb::enumerable_thread_specific<BandScratch> scratch;
   std::vector<std::vector<CandidatePair>> per_band(bands);
   tbb::parallel_for(std::size_t{0}, bands, [&](std::size_t band) {
-    std::vector<KeyedDoc> keyed;
-    keyed.reserve(live.size());
-    for (uint32_t d : live) {
+    auto& [hashed, keyed, counts, bucket] = scratch.local();
+    hashed.resize(live.size());
+    keyed.resize(live.size());
+    for (std::size_t i = 0; i < live.size(); ++i) {
+      const uint32_t d = live[i];
       const uint32_t* row = signatures.data() + d * k + band * rows;
-      keyed.push_back({XXH3_64bits(row, rows * sizeof(uint32_t)), d});
+      hashed[i] = {XXH3_64bits(row, rows * sizeof(uint32_t)), d};
     }
-    // (key, doc) is a total order, so the buckets and their member order are the
-    // same whichever thread sorts them.
-    std::sort(keyed.begin(), keyed.end(), key_doc_less);
+    // The buckets and their member order depend only on the keys, so they are
+    // the same whichever thread groups them.
+    group_by_key(hashed, keyed, counts);
 
-    std::vector<uint32_t> bucket;
     std::vector<CandidatePair>& out = per_band[band];
     for (std::size_t i = 0; i < keyed.size();) {
       std::size_t j = i + 1;

@@ -7,8 +7,8 @@
 //    becomes a candidate with probability P(s) = 1 - (1 - s^r)^b. choose_banding()
 //    picks, among all (b, r) with b*r <= num_perm and P(threshold) >= min_probability,
 //    the one with the smallest false-positive area (integral of P over [0, t)).
-//    Band keys are compact 64-bit hashes of the r rows; buckets are found by sorting
-//    (band, key, doc) triples, not by node-based hash maps.
+//    Band keys are compact 64-bit hashes of the r rows; buckets are found by grouping
+//    each band's (key, doc) pairs with a radix pass, not by node-based hash maps.
 //
 // 2. Containment index over bottom-k sketches (the k smallest shingle hashes of a
 //    document, i.e. the first k of its sorted shingle set). Every document is both a

@@ -9,6 +9,8 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
+#include <map>
 #include <random>
 #include <set>
 #include <span>
@@ -247,6 +249,57 @@ TEST(JaccardCandidates, IndependentOfThreadCount) {
   EXPECT_EQ(one, two);
 }
 
+// The documented bucket rule written out directly: buckets keyed by the rows
+// themselves (no hash), members in document order, every pair of a small bucket
+// and star + window in a big one.
+std::vector<CandidatePair> brute_force_jaccard(const std::vector<uint32_t>& signatures, uint32_t docs,
+                                               int num_perm, const Banding& banding,
+                                               const BucketLimits& limits) {
+  std::set<CandidatePair> out;
+  const auto k = static_cast<std::size_t>(num_perm);
+  const auto rows = static_cast<std::size_t>(banding.rows);
+  for (std::size_t band = 0; band < static_cast<std::size_t>(banding.bands); ++band) {
+    std::map<std::vector<uint32_t>, std::vector<uint32_t>> buckets;
+    for (uint32_t d = 0; d < docs; ++d) {
+      if (signatures[d * k] == sketch::kEmpty) continue;
+      const auto* row = signatures.data() + d * k + band * rows;
+      buckets[std::vector<uint32_t>(row, row + rows)].push_back(d);
+    }
+    for (const auto& [key, m] : buckets) {
+      for (std::size_t i = 0; i < m.size(); ++i) {
+        for (std::size_t j = i + 1; j < m.size(); ++j) {
+          const bool full = m.size() <= limits.max_full_bucket;
+          if (full || i == 0 || j - i <= limits.window) out.insert({m[i], m[j]});
+        }
+      }
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
+TEST(JaccardCandidates, SameAsBruteForceOnRandomBuckets) {
+  const Banding banding{16, 4, 0.0};
+  for (uint64_t seed = 1; seed <= 6; ++seed) {
+    std::mt19937_64 rng(seed);
+    // Rows over a tiny alphabet so that buckets of every size occur, from pairs
+    // up to far beyond max_full_bucket.
+    const uint32_t docs = 300 + static_cast<uint32_t>(seed) * 500;
+    const uint32_t alphabet = 2 + static_cast<uint32_t>(seed % 3);
+    std::vector<uint32_t> signatures(std::size_t{docs} * kPerm);
+    for (uint32_t d = 0; d < docs; ++d) {
+      for (int i = 0; i < kPerm; ++i) {
+        signatures[d * kPerm + static_cast<std::size_t>(i)] = static_cast<uint32_t>(rng() % alphabet);
+      }
+      if (rng() % 17 == 0) signatures[d * kPerm] = sketch::kEmpty;
+    }
+    BucketLimits limits;
+    limits.max_full_bucket = 1 + static_cast<uint32_t>(rng() % 40);
+    limits.window = 1 + static_cast<uint32_t>(rng() % 8);
+    const auto got = jaccard_candidates(signatures, docs, kPerm, banding, limits);
+    EXPECT_EQ(got, brute_force_jaccard(signatures, docs, kPerm, banding, limits)) << "seed " << seed;
+  }
+}
+
 // ---- containment ---------------------------------------------------------------
 
 TEST(ContainmentRule, MinSharedValuesIsSensible) {
@@ -458,6 +511,107 @@ TEST(ContainmentCandidates, IndependentOfThreadCount) {
   EXPECT_EQ(one, two);
 }
 
+
+// The documented rule written out directly: every pair sharing a value of a
+// list of 2..max_posting distinct documents, counted per distinct value, kept
+// when min_shared_values() of the two set sizes is at most that count.
+std::vector<CandidatePair> brute_force_containment(const std::vector<std::vector<uint64_t>>& sketches,
+                                                   const std::vector<uint32_t>& sizes,
+                                                   const ContainmentParams& params,
+                                                   const BucketLimits& limits) {
+  std::map<uint64_t, std::set<uint32_t>> lists;
+  for (uint32_t d = 0; d < sketches.size(); ++d) {
+    if (sizes[d] == 0) continue;
+    for (uint64_t v : sketches[d]) lists[v].insert(d);
+  }
+  std::map<CandidatePair, uint32_t> shared;
+  for (const auto& [value, docs] : lists) {
+    if (docs.size() < 2 || docs.size() > limits.max_posting) continue;
+    for (auto i = docs.begin(); i != docs.end(); ++i) {
+      for (auto j = std::next(i); j != docs.end(); ++j) ++shared[{*i, *j}];
+    }
+  }
+  std::vector<CandidatePair> out;
+  for (const auto& [pair, count] : shared) {
+    auto size = [&](uint32_t d) {
+      return std::max(sizes[d], static_cast<uint32_t>(sketches[d].size()));
+    };
+    const uint32_t small = std::min(size(pair.a), size(pair.b));
+    const uint32_t large = std::max(size(pair.a), size(pair.b));
+    if (min_shared_values(small, large, params) <= count) out.push_back(pair);
+  }
+  return out;
+}
+
+TEST(ContainmentCandidates, SameAsBruteForceOnRandomSketches) {
+  std::size_t total = 0;
+  for (uint64_t seed = 1; seed <= 24; ++seed) {
+    std::mt19937_64 rng(seed);
+    ContainmentParams params;
+    if (seed % 4 == 1) params.k = 16 + static_cast<int>(rng() % 100);
+    if (seed % 5 == 2) params.threshold = 0.3 + 0.1 * static_cast<double>(rng() % 7);
+    if (seed % 6 == 3) params.min_probability = seed % 12 == 3 ? 0.9 : 0.999999;
+    if (seed % 7 == 4) params.sample_rate = 0;
+    BucketLimits limits;
+    if (seed % 4 == 0) limits.max_posting = 2 + static_cast<uint32_t>(rng() % 6);
+    // Sketches drawn from a small pool so that pairs share anywhere from one value
+    // to most of them, with set sizes from equal to hundreds of times the sketch:
+    // the rule is met and missed by small margins across the whole range.
+    const uint32_t docs = 150 + static_cast<uint32_t>(rng() % 300);
+    const uint64_t pool = 40 + rng() % 3000;
+    std::vector<std::vector<uint64_t>> sketches(docs);
+    std::vector<uint32_t> sizes(docs);
+    for (uint32_t d = 0; d < docs; ++d) {
+      const std::size_t len = rng() % 13 == 0 ? 0 : 1 + rng() % static_cast<std::size_t>(params.k);
+      for (std::size_t i = 0; i < len; ++i) sketches[d].push_back(rng() % pool * 0x9e3779b97f4a7c15ULL);
+      std::sort(sketches[d].begin(), sketches[d].end());
+      if (rng() % 4 != 0) {  // a few keep duplicates, which count once
+        sketches[d].erase(std::unique(sketches[d].begin(), sketches[d].end()), sketches[d].end());
+      }
+      const uint64_t ratio = uint64_t{1} << (rng() % 10);
+      sizes[d] = rng() % 11 == 0 ? 0 : static_cast<uint32_t>(len + rng() % (len * ratio + 1));
+      if (rng() % 9 == 0 && sizes[d] > 0) sizes[d] = 1;  // smaller than its sketch: the sketch counts
+    }
+    std::vector<std::span<const uint64_t>> spans(sketches.begin(), sketches.end());
+    const auto got = containment_candidates(spans, sizes, params, limits);
+    const auto want = brute_force_containment(sketches, sizes, params, limits);
+    EXPECT_EQ(got, want) << "seed " << seed;
+    total += want.size();
+  }
+  EXPECT_GT(total, 10000u);
+}
+
+TEST(ContainmentCandidates, SameAsBruteForceOnALargerCorpus) {
+  // Enough postings for many hash partitions and scatter ranges (which the
+  // small inputs above never need), near copies of earlier documents among
+  // unrelated ones, and a few huge sketches that fill a range on their own.
+  std::mt19937_64 rng(4242);
+  constexpr uint32_t kDocs = 5000;
+  std::vector<std::vector<uint64_t>> sketches(kDocs);
+  std::vector<uint32_t> sizes(kDocs);
+  for (uint32_t d = 0; d < kDocs; ++d) {
+    auto& s = sketches[d];
+    if (d % 1000 == 500) {
+      s = random_set(rng, 150000);
+    } else if (d % 7 == 3) {
+      s = sketches[d - 1 - static_cast<uint32_t>(rng() % std::min<uint32_t>(d, 50))];
+      for (auto& v : s) {
+        if (rng() % 5 == 0) v = rng() % 100000;
+      }
+    } else {
+      s.resize(1 + rng() % 128);
+      for (auto& v : s) v = rng() % 100000;
+    }
+    std::sort(s.begin(), s.end());
+    s.erase(std::unique(s.begin(), s.end()), s.end());
+    sizes[d] = static_cast<uint32_t>(s.size() + rng() % (4 * s.size() + 1));
+  }
+  std::vector<std::span<const uint64_t>> spans(sketches.begin(), sketches.end());
+  const auto got = containment_candidates(spans, sizes, {});
+  const auto want = brute_force_containment(sketches, sizes, {}, {});
+  EXPECT_GT(want.size(), 500u);
+  EXPECT_EQ(got, want);
+}
 
 TEST(ContainmentSample, SketchLengthCoversBottomKAndTheSample) {
   std::vector<uint64_t> set;
