@@ -650,15 +650,19 @@ Status DedupRun::find_candidates(std::vector<index::CandidatePair>& candidates) 
   std::vector<std::span<const uint64_t>> bottoms(m);
   std::vector<uint32_t> sizes(m);
   for (uint32_t i = 0; i < m; ++i) {
-    uint32_t d = leaders_[i];
-    // The leaders' signatures move to the front, in place: leaders_ ascends, so
-    // row d >= i is never overwritten before it is read.
+    // The leaders' signatures move to the front, in place and in order: leaders_
+    // ascends, so row leaders_[i] >= i is never overwritten before it is read.
+    const uint32_t d = leaders_[i];
     if (w && d != i) std::copy_n(signatures_.begin() + size_t{d} * w, w, signatures_.begin() + size_t{i} * w);
-    const auto& s = docs_[d].shingles;
-    bottoms[i] = std::span<const uint64_t>(s.data(), index::containment_sketch_length(s, cp));
-    sizes[i] = static_cast<uint32_t>(std::min<size_t>(s.size(), UINT32_MAX));
   }
   signatures_.resize(size_t{m} * w);
+  tbb::parallel_for(tbb::blocked_range<uint32_t>(0, m, 4096), [&](const tbb::blocked_range<uint32_t>& r) {
+    for (uint32_t i = r.begin(); i != r.end(); ++i) {
+      const auto& s = docs_[leaders_[i]].shingles;
+      bottoms[i] = std::span<const uint64_t>(s.data(), index::containment_sketch_length(s, cp));
+      sizes[i] = static_cast<uint32_t>(std::min<size_t>(s.size(), UINT32_MAX));
+    }
+  });
   std::vector<index::CandidatePair> jc;
   if (opt_.sketch == SketchKind::kSimHash) {
     DOPPEL_ASSIGN_OR_RETURN(jc, simhash_candidates());
