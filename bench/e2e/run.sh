@@ -100,6 +100,9 @@ time_run() {
   local name="$1"; shift
   local best=""
   for ((i = 1; i <= repeat; i++)); do
+    # Every run writes into an empty directory: replacing an earlier run's
+    # outputs would add the cost of deleting them (0.2 s for a 0.8 GB kept.jsonl).
+    rm -rf "$work/out"
     sync
     /usr/bin/time -f "%e %U %S %M" -o "$work/try.time" "$@" >"$work/try.out" 2>"$work/try.err" || {
       local rc=$?

@@ -66,6 +66,8 @@ class OutputFile {
   ZSTD_CCtx* zstd_ = nullptr;
   std::string buffer_;
   std::string zbuffer_;
+  uint64_t written_ = 0;             // bytes handed to the file so far
+  uint64_t writeback_started_ = 0;   // of those, asked to go to disk already
   bool finished_ = false;
   bool committed_ = false;
 };
