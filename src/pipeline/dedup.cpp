@@ -398,7 +398,10 @@ Status DedupRun::handle_problem(const io::Problem& p) {
 DedupRun::SketchedDoc DedupRun::sketch_document(std::string_view text, WorkerScratch& w, std::span<uint32_t> sig,
                                                  std::vector<std::pair<uint64_t, std::string>>* boilerplate_examples,
                                                  std::span<uint64_t> reuse) {
-  process_document(text, shingle_config_, w.document, w.processed, false, {&boilerplate_, boilerplate_examples});
+  // Sketching again (boilerplate_pass) needs only the content's shingles.
+  const bool again = boilerplate_examples != nullptr;
+  process_document(text, shingle_config_, w.document, w.processed, false,
+                   {&boilerplate_, boilerplate_examples, /*whole_text_tokens=*/!again});
   const ProcessedDocument& p = w.processed;
   SketchedDoc d;
   d.exact = p.exact;

@@ -31,6 +31,14 @@ void process_document(std::string_view original, const ShingleConfig& config, Do
         has_content = !out.empty;
         content_shingles.swap(out.shingles);
       }
+      if (has_content && !filter.whole_text_tokens) {
+        text::normalize(original, scratch.normalized, false);
+        out.exact = core::exact_hash(scratch.normalized.text);
+        out.normalized_bytes = scratch.normalized.text.size();
+        out.empty = false;  // the content has words, so the whole text does
+        out.shingles.swap(content_shingles);
+        return;
+      }
       // The whole text last, so the scratch describes it (explain aligns on it).
       shingle_text(original, config, scratch, out, with_offsets);
       if (has_content) {

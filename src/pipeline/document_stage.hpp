@@ -44,6 +44,10 @@ struct ProcessedDocument {
 struct BoilerplateFilter {
   const boilerplate::BoilerplateSet* set = nullptr;
   std::vector<std::pair<uint64_t, std::string>>* examples = nullptr;
+  // False when only the content's shingles are wanted (dedup sketching a document
+  // again): the whole text is then normalised for its exact hash and size but not
+  // tokenised, and `scratch` does not describe it afterwards.
+  bool whole_text_tokens = true;
 };
 
 // with_offsets (explain) also keeps the offset table in scratch.normalized and
