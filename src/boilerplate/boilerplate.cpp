@@ -1,6 +1,7 @@
 // File: boilerplate/boilerplate.cpp
 #include "boilerplate/boilerplate.hpp"
 
+#include <tbb/parallel_sort.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -58,7 +59,9 @@ void LineStats::add(std::span<const uint64_t> document_keys, std::optional<uint6
 }
 
 BoilerplateSet LineStats::finish(const Options& options) {
-  std::sort(keys_.begin(), keys_.end());
+  // Millions of keys on a large corpus (3.4 M on 1 GB of news), sorted while
+  // nothing else runs: both cores share the work.
+  tbb::parallel_sort(keys_.begin(), keys_.end());
   std::vector<Line> counted;  // every line seen in more than one document
   for (size_t i = 0; i < keys_.size();) {
     size_t j = i;
@@ -68,7 +71,7 @@ BoilerplateSet LineStats::finish(const Options& options) {
   }
   std::vector<uint64_t>().swap(keys_);
 
-  std::sort(source_keys_.begin(), source_keys_.end());
+  tbb::parallel_sort(source_keys_.begin(), source_keys_.end());
   // (line key, documents of one source), for lines repeated within a source.
   std::vector<std::pair<uint64_t, uint32_t>> per_source;
   for (size_t i = 0; i < source_keys_.size();) {
