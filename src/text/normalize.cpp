@@ -133,17 +133,17 @@ inline bool ideograph_passes_through(const uint8_t* src, size_t i, size_t n) {
   return is_ideograph(src, next, n);
 }
 
-// Sixteen bytes src[0..15] that need nothing but lower-casing and whitespace
-// mapped to ' ': every byte is printable ASCII or a single whitespace byte
-// (space, tab, line break, VT, FF, CR: no two adjacent, nor next to the
-// pending space), whitespace does not open the text, and src[16] is ASCII and
-// not a dropped control, so src[15] is eligible for the fast path. Writes the
-// pending space (if any) and the bytes to dst, and returns how many bytes it
-// produced; trailing whitespace is left pending as the byte loop would.
-// Returns -1 and writes nothing useful when the block does not qualify. dst
-// must have room for 17 bytes.
-inline int plain_block(const uint8_t* src, char* dst, bool& pending, bool have_output) {
-  if (src[16] >= 0x80 || kAsciiMap[src[16]] == kDrop) return -1;
+// The first `len` (1..16) of the sixteen bytes at src need nothing but
+// lower-casing and whitespace mapped to ' ': each is printable ASCII or a
+// single whitespace byte (space, tab, line break, VT, FF, CR: no two adjacent,
+// nor next to the pending space), and whitespace does not open the text. The
+// caller has made sure the last of them is eligible for the fast path. Writes
+// the pending space (if any) and the bytes to dst, and returns how many bytes
+// it produced; trailing whitespace is left pending as the byte loop would.
+// Returns -1 and writes nothing useful when the bytes do not qualify. dst must
+// have room for 17 bytes.
+inline int plain_bytes(const uint8_t* src, unsigned len, char* dst, bool& pending, bool have_output) {
+  const unsigned valid = (1u << len) - 1;
 #if defined(__SSE2__)
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
   // Signed compares: bytes >= 0x80 are negative, so they fail every range.
@@ -152,25 +152,17 @@ inline int plain_block(const uint8_t* src, char* dst, bool& pending, bool have_o
   const __m128i white =
       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
                    _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x08)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x0E))));
-  const unsigned spaces = static_cast<unsigned>(_mm_movemask_epi8(white));
-  if ((static_cast<unsigned>(_mm_movemask_epi8(printable)) | spaces) != 0xFFFF) return -1;
-  if ((spaces & (spaces >> 1)) != 0) return -1;
-  if ((spaces & 1u) != 0 && (pending || !have_output)) return -1;
-  const __m128i upper =
-      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
-  const __m128i lowered = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
-  const __m128i mapped = _mm_or_si128(_mm_andnot_si128(white, lowered), _mm_and_si128(white, _mm_set1_epi8(' ')));
-  const bool trailing_space = (spaces & 0x8000u) != 0;
+  const unsigned spaces = static_cast<unsigned>(_mm_movemask_epi8(white)) & valid;
+  if (((static_cast<unsigned>(_mm_movemask_epi8(printable)) | spaces) & valid) != valid) return -1;
 #else
   unsigned spaces = 0;
-  for (int k = 0; k < 16; ++k) {
+  for (unsigned k = 0; k < len; ++k) {
     if (src[k] >= 0x80 || kAsciiMap[src[k]] == kDrop) return -1;
     if (kAsciiMap[src[k]] == kSpace) spaces |= 1u << k;
   }
+#endif
   if ((spaces & (spaces >> 1)) != 0) return -1;
   if ((spaces & 1u) != 0 && (pending || !have_output)) return -1;
-  const bool trailing_space = (spaces & 0x8000u) != 0;
-#endif
   int produced = 0;
   if (pending) {
     *dst++ = ' ';
@@ -178,63 +170,13 @@ inline int plain_block(const uint8_t* src, char* dst, bool& pending, bool have_o
     pending = false;
   }
 #if defined(__SSE2__)
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), mapped);
-#else
-  for (int k = 0; k < 16; ++k) dst[k] = static_cast<char>(kAsciiMap[src[k]]);
-#endif
-  produced += 16;
-  if (trailing_space) {
-    --produced;
-    pending = true;
-  }
-  return produced;
-}
-
-// plain_block() for the last 1..16 bytes of the input (len of them), which
-// the block loop cannot take because it needs to see the byte after the
-// block: at the end of the input the last byte is always eligible. Lines are
-// normalised one by one for boilerplate, so without this every short line
-// would finish byte by byte. dst must have room for 17 bytes.
-inline int plain_tail(const uint8_t* src, size_t len, char* dst, bool& pending, bool have_output) {
-  // Filler bytes are plain letters: they pass every check and are never kept.
-  uint8_t buf[17];
-  std::memset(buf, 'x', sizeof buf);
-  std::memcpy(buf, src, len);
-  const unsigned valid = (1u << len) - 1;
-#if defined(__SSE2__)
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf));
-  const __m128i printable =
-      _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
-  const __m128i white =
-      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
-                   _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x08)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x0E))));
-  const unsigned spaces = static_cast<unsigned>(_mm_movemask_epi8(white)) & valid;
-  if (((static_cast<unsigned>(_mm_movemask_epi8(printable)) | spaces) & valid) != valid) return -1;
-  if ((spaces & (spaces >> 1)) != 0) return -1;
-  if ((spaces & 1u) != 0 && (pending || !have_output)) return -1;
   const __m128i upper =
       _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
   const __m128i lowered = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
   const __m128i mapped = _mm_or_si128(_mm_andnot_si128(white, lowered), _mm_and_si128(white, _mm_set1_epi8(' ')));
-#else
-  unsigned spaces = 0;
-  for (size_t k = 0; k < len; ++k) {
-    if (buf[k] >= 0x80 || kAsciiMap[buf[k]] == kDrop) return -1;
-    if (kAsciiMap[buf[k]] == kSpace) spaces |= 1u << k;
-  }
-  if ((spaces & (spaces >> 1)) != 0) return -1;
-  if ((spaces & 1u) != 0 && (pending || !have_output)) return -1;
-#endif
-  int produced = 0;
-  if (pending) {
-    *dst++ = ' ';
-    produced = 1;
-    pending = false;
-  }
-#if defined(__SSE2__)
   _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), mapped);
 #else
-  for (size_t k = 0; k < len; ++k) dst[k] = static_cast<char>(kAsciiMap[buf[k]]);
+  for (unsigned k = 0; k < len; ++k) dst[k] = static_cast<char>(kAsciiMap[src[k]]);
 #endif
   produced += static_cast<int>(len);
   if (((spaces >> (len - 1)) & 1u) != 0) {
@@ -242,6 +184,26 @@ inline int plain_tail(const uint8_t* src, size_t len, char* dst, bool& pending, 
     pending = true;
   }
   return produced;
+}
+
+// plain_bytes() for a whole block src[0..15] in the middle of the input:
+// src[16] must be ASCII and not a dropped control, so src[15] is eligible.
+inline int plain_block(const uint8_t* src, char* dst, bool& pending, bool have_output) {
+  if (src[16] >= 0x80 || kAsciiMap[src[16]] == kDrop) return -1;
+  return plain_bytes(src, 16, dst, pending, have_output);
+}
+
+// plain_bytes() for the last 1..16 bytes of the input (len of them), which
+// plain_block() cannot take because it needs to see the byte after the
+// block: at the end of the input the last byte is always eligible. Lines are
+// normalised one by one for boilerplate, so without this every short line
+// would finish byte by byte.
+inline int plain_tail(const uint8_t* src, size_t len, char* dst, bool& pending, bool have_output) {
+  // Filler bytes are plain letters: they pass every check and are never kept.
+  uint8_t buf[16];
+  std::memset(buf, 'x', sizeof buf);
+  std::memcpy(buf, src, len);
+  return plain_bytes(buf, static_cast<unsigned>(len), dst, pending, have_output);
 }
 
 // The growing output: text plus, when asked for, one origin per byte. Capacity is
