@@ -239,6 +239,26 @@ union Cell {
 };
 static_assert(sizeof(Cell) == 8);
 
+// Counting sorts below let each of `tasks` tasks count its items per bucket
+// (counts[task * buckets + bucket]), then give every task its own range inside
+// each bucket, tasks in order, so the layout never depends on scheduling.
+// Turns the counts into those write cursors in place and returns where each
+// bucket begins (buckets + 1 entries, the last one the total).
+std::vector<std::size_t> counts_to_cursors(std::vector<std::size_t>& counts, std::size_t tasks, std::size_t buckets) {
+  std::vector<std::size_t> begin(buckets + 1, 0);
+  std::size_t at = 0;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    begin[b] = at;
+    for (std::size_t t = 0; t < tasks; ++t) {
+      const std::size_t n = counts[t * buckets + b];
+      counts[t * buckets + b] = at;
+      at += n;
+    }
+  }
+  begin[buckets] = at;
+  return begin;
+}
+
 // Query documents per parallel task: fixed, so the split (and with it the order
 // of the concatenated output) never depends on the thread count.
 constexpr std::size_t kDocBlock = 128;
@@ -351,19 +371,7 @@ std::vector<CandidatePair> query_blocks(const Cell* cells, std::size_t num_docs,
     std::size_t* row = cursor.data() + g * num_blocks;
     for_each_slot(g, [&](std::size_t s) { row[cells[s].slot.doc / kDocBlock] += entries_of(cells[s].slot); });
   });
-  std::vector<std::size_t> block_begin(num_blocks + 1, 0);
-  {
-    std::size_t at = 0;
-    for (std::size_t b = 0; b < num_blocks; ++b) {
-      block_begin[b] = at;
-      for (std::size_t g = 0; g < groups; ++g) {
-        const std::size_t n = cursor[g * num_blocks + b];
-        cursor[g * num_blocks + b] = at;
-        at += n;
-      }
-    }
-    block_begin[num_blocks] = at;
-  }
+  const std::vector<std::size_t> block_begin = counts_to_cursors(cursor, groups, num_blocks);
   // Each entry is tagged with its document's place in the block (and whether it
   // is a reference), so the block's own sort by document reads these arrays in
   // order instead of the slots.
@@ -561,19 +569,7 @@ std::vector<CandidatePair> containment_candidates(
       for (uint64_t v : bottoms[d]) ++row[partition_of(v * kMix)];
     }
   });
-  std::vector<std::size_t> bounds(partitions + 1, 0);
-  {
-    std::size_t pos = 0;
-    for (std::size_t q = 0; q < partitions; ++q) {
-      bounds[q] = pos;
-      for (std::size_t c = 0; c < chunks; ++c) {
-        const std::size_t n = at[c * partitions + q];
-        at[c * partitions + q] = pos;
-        pos += n;
-      }
-    }
-    bounds[partitions] = pos;
-  }
+  const std::vector<std::size_t> bounds = counts_to_cursors(at, chunks, partitions);
   // Every cell is written by the scatter below, so no zero-filling first.
   std::unique_ptr<Cell[]> cells(new Cell[total]);
   tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
