@@ -121,38 +121,34 @@ Decision decide(std::span<const uint64_t> a, std::span<const uint64_t> b, double
     d.reaches = can_reach(d.overlap, jaccard_threshold, containment_threshold);
     return d;
   }
+  // After each chunk: `count` shared so far, at most `left` more to come. False
+  // once the pair cannot reach either threshold; its count then stands as is.
+  auto may_reach = [&](uint64_t count, size_t left) {
+    bound.intersection = count + left;
+    d.overlap.intersection = count;
+    return can_reach(bound, jaccard_threshold, containment_threshold);
+  };
   const bool a_small = a.size() <= b.size();
   const auto small = a_small ? a : b;
   const auto large = a_small ? b : a;
+  uint64_t count = 0;
   if (large.size() / small.size() >= kGallopRatio) {
     // Galloping, in chunks of the smaller set; what is left of it bounds the rest.
     constexpr size_t kChunk = kCheckEvery / 16;
     size_t pos = 0;
-    uint64_t count = 0;
     for (size_t s = 0; s < small.size();) {
       const size_t end = std::min(small.size(), s + kChunk);
       count += gallop_range(small, s, end, large, pos);
       s = end;
-      bound.intersection = count + std::min(small.size() - s, large.size() - std::min(pos, large.size()));
-      if (!can_reach(bound, jaccard_threshold, containment_threshold)) {
-        d.overlap.intersection = count;
-        return d;
-      }
+      if (!may_reach(count, std::min(small.size() - s, large.size() - std::min(pos, large.size())))) return d;
     }
-    d.overlap.intersection = count;
-    d.reaches = can_reach(d.overlap, jaccard_threshold, containment_threshold);
-    return d;
-  }
-  size_t i = 0, j = 0;
-  uint64_t count = 0;
-  while (i < a.size() && j < b.size()) {
-    // Up to kCheckEvery steps: each advances i or j or both.
-    count += merge_steps(a.data(), i, std::min(a.size(), i + kCheckEvery), b.data(), j,
-                         std::min(b.size(), j + kCheckEvery));
-    bound.intersection = count + std::min(a.size() - i, b.size() - j);
-    if (!can_reach(bound, jaccard_threshold, containment_threshold)) {
-      d.overlap.intersection = count;
-      return d;
+  } else {
+    size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+      // Up to kCheckEvery steps: each advances i or j or both.
+      count += merge_steps(a.data(), i, std::min(a.size(), i + kCheckEvery), b.data(), j,
+                           std::min(b.size(), j + kCheckEvery));
+      if (!may_reach(count, std::min(a.size() - i, b.size() - j))) return d;
     }
   }
   d.overlap.intersection = count;
