@@ -16,7 +16,6 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
-#include <tbb/parallel_pipeline.h>
 
 #include <atomic>
 #include <chrono>
@@ -69,7 +68,7 @@ Status floor_f1(io::InputSet& inputs, Totals& t) {
 }
 
 Status floor_f2(io::InputSet& inputs, const Args& args, Totals& t) {
-  // The same shape as read_and_sketch in pipeline/dedup.cpp.
+  // The same stages as read_and_sketch in pipeline/dedup.cpp (run_batches).
   pipeline::RecordFeed feed(inputs, pipeline::FeedLimits{size_t{2} << 20, 1024, 4});
   feed.start();
   tbb::enumerable_thread_specific<pipeline::DocumentScratch> scratch;
@@ -78,41 +77,24 @@ Status floor_f2(io::InputSet& inputs, const Args& args, Totals& t) {
     uint64_t shingles = 0;
   };
   const int threads = args.threads > 0 ? args.threads : static_cast<int>(std::thread::hardware_concurrency());
-  tbb::parallel_pipeline(
-      2 * static_cast<size_t>(std::max(threads, 1)) + 2,
-      tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
-                                    [&](tbb::flow_control& fc) -> Work* {
-                                      auto w = std::make_unique<Work>();
-                                      if (!feed.next(w->batch)) {
-                                        fc.stop();
-                                        return nullptr;
-                                      }
-                                      return w.release();
-                                    }) &
-          tbb::make_filter<Work*, Work*>(tbb::filter_mode::parallel,
-                                         [&](Work* w) {
-                                           auto& records = w->batch.records;
-                                           std::atomic<uint64_t> shingles{0};
-                                           tbb::parallel_for(tbb::blocked_range<size_t>(0, records.size()),
-                                                             [&](const tbb::blocked_range<size_t>& r) {
-                                                               auto& s = scratch.local();
-                                                               uint64_t local = 0;
-                                                               for (size_t i = r.begin(); i != r.end(); ++i) {
-                                                                 local += pipeline::hash_shingles_only(
-                                                                     records[i].text, args.shingle, s);
-                                                               }
-                                                               shingles += local;
-                                                             });
-                                           w->shingles = shingles;
-                                           return w;
-                                         }) &
-          tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* w) {
-            std::unique_ptr<Work> owned(w);
-            t.documents += owned->batch.records.size();
-            for (const auto& r : owned->batch.records) t.text_bytes += r.text.size();
-            t.shingles += owned->shingles;
-          }));
-  return feed.finish();
+  auto process = [&](Work& w) {
+    auto& records = w.batch.records;
+    std::atomic<uint64_t> shingles{0};
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, records.size()), [&](const tbb::blocked_range<size_t>& r) {
+      auto& s = scratch.local();
+      uint64_t local = 0;
+      for (size_t i = r.begin(); i != r.end(); ++i) local += pipeline::hash_shingles_only(records[i].text, args.shingle, s);
+      shingles += local;
+    });
+    w.shingles = shingles;
+  };
+  auto accept = [&](Work& w) {
+    t.documents += w.batch.records.size();
+    for (const auto& r : w.batch.records) t.text_bytes += r.text.size();
+    t.shingles += w.shingles;
+    return Status::ok();
+  };
+  return pipeline::run_batches<Work>(feed, threads, [](Work&) {}, process, accept);
 }
 
 }  // namespace

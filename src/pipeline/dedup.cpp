@@ -16,10 +16,8 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
-#include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <numeric>
@@ -214,6 +212,10 @@ class DedupRun {
   size_t signature_width() const {
     return opt_.sketch == SketchKind::kSimHash ? 0 : static_cast<size_t>(opt_.num_perm);
   }
+  // --threads, or every core the machine has.
+  int worker_threads() const {
+    return opt_.threads > 0 ? opt_.threads : static_cast<int>(std::thread::hardware_concurrency());
+  }
   void message(const std::string& m) const {
     if (opt_.on_message) opt_.on_message(m);
   }
@@ -337,40 +339,9 @@ Status DedupRun::read_and_sketch() {
   // id checks and rejections canonical whatever the thread count.
   RecordFeed feed(*inputs_, FeedLimits{kBatchBytes, kBatchDocs, kBatchesReadAhead});
   feed.start();
-  Status failure;
-  // The parallel stage only needs "has the last stage failed": a flag of its own,
-  // because reading `failure` while the last stage assigns it is a data race (TSan).
-  std::atomic<bool> failed{false};
-  const int threads = opt_.threads > 0 ? opt_.threads : static_cast<int>(std::thread::hardware_concurrency());
-  const size_t in_flight = 2 * static_cast<size_t>(std::max(threads, 1)) + 2;
-  tbb::parallel_pipeline(
-      in_flight,
-      tbb::make_filter<void, BatchWork*>(tbb::filter_mode::serial_in_order,
-                                         [&](tbb::flow_control& fc) -> BatchWork* {
-                                           auto work = std::make_unique<BatchWork>();
-                                           if (!feed.next(work->batch)) {
-                                             fc.stop();
-                                             return nullptr;
-                                           }
-                                           return work.release();
-                                         }) &
-          tbb::make_filter<BatchWork*, BatchWork*>(tbb::filter_mode::parallel,
-                                                   [&](BatchWork* work) {
-                                                     if (!failed.load(std::memory_order_relaxed)) process_batch(*work);
-                                                     return work;
-                                                   }) &
-          tbb::make_filter<BatchWork*, void>(tbb::filter_mode::serial_in_order, [&](BatchWork* work) {
-            std::unique_ptr<BatchWork> owned(work);
-            if (!failure.is_ok()) return;
-            failure = accept_batch(*owned);
-            if (!failure.is_ok()) {
-              failed.store(true, std::memory_order_relaxed);
-              feed.cancel();
-            }
-          }));
-  const Status read = feed.finish();
-  DOPPEL_TRY(failure);
-  DOPPEL_TRY(read);
+  DOPPEL_TRY(run_batches<BatchWork>(
+      feed, worker_threads(), [](BatchWork&) {}, [&](BatchWork& work) { process_batch(work); },
+      [&](BatchWork& work) { return accept_batch(work); }));
   if (opt_.on_progress) opt_.on_progress({records_seen_, input_bytes_, seconds_since(start_), true});
   return Status::ok();
 }
@@ -550,72 +521,47 @@ Status DedupRun::boilerplate_pass() {
   for (size_t i = 0; i < wanted.size(); ++i) positions[i] = docs_[wanted[i]].pos;
   const size_t k = signature_width();
   size_t next = 0;
-  Status failure;
-  std::atomic<bool> failed{false};
   RecordFeed feed([&](const io::RecordFn& on_record, const io::ProblemFn&) { return inputs_->for_each_at(positions, on_record); },
                   FeedLimits{kBatchBytes, kBatchDocs, kBatchesReadAhead});
   feed.start();
-  const int threads = opt_.threads > 0 ? opt_.threads : static_cast<int>(std::thread::hardware_concurrency());
-  tbb::parallel_pipeline(
-      2 * static_cast<size_t>(std::max(threads, 1)) + 2,
-      tbb::make_filter<void, RefetchWork*>(tbb::filter_mode::serial_in_order,
-                                           [&](tbb::flow_control& fc) -> RefetchWork* {
-                                             auto work = std::make_unique<RefetchWork>();
-                                             if (!feed.next(work->batch)) {
-                                               fc.stop();
-                                               return nullptr;
-                                             }
-                                             // for_each_at delivers exactly the listed records, in order.
-                                             for (size_t i = 0; i < work->batch.records.size(); ++i) {
-                                               work->wanted.push_back({i, wanted[next++]});
-                                             }
-                                             return work.release();
-                                           }) &
-          tbb::make_filter<RefetchWork*, RefetchWork*>(
-              tbb::filter_mode::parallel,
-              [&](RefetchWork* work) {
-                if (failed.load(std::memory_order_relaxed)) return work;
-                WorkerScratch& w = scratch_.local();
-                for (Refetched& r : work->wanted) {
-                  Doc& doc = docs_[r.doc];
-                  const std::string& text = work->batch.records[r.record].text;
-                  const std::span<uint32_t> sig(signatures_.data() + size_t{r.doc} * k, k);
-                  r.sketched = sketch_document(text, w, sig, &r.boilerplate_examples, doc.shingles);
-                  r.changed_input = r.sketched.exact != doc.exact;
-                }
-                return work;
-              }) &
-          tbb::make_filter<RefetchWork*, void>(tbb::filter_mode::serial_in_order, [&](RefetchWork* work) {
-            std::unique_ptr<RefetchWork> owned(work);
-            if (!failure.is_ok()) return;
-            for (Refetched& r : owned->wanted) {
-              Doc& d = docs_[r.doc];
-              if (r.changed_input) {
-                failure = io_error(fmt::format("input changed during the run: {} no longer holds the text of \"{}\"",
-                                               where(inputs_->files()[d.pos.file_index].display,
-                                                     d.pos.line ? std::optional<uint64_t>(d.pos.line) : std::nullopt,
-                                                     std::nullopt),
-                                               d.id));
-                failed.store(true, std::memory_order_relaxed);
-                feed.cancel();
-                return;
-              }
-              d.shingles = r.sketched.shingles;
-              d.boilerplate_fraction = static_cast<float>(r.sketched.boilerplate_fraction);
-              d.only_boilerplate = r.sketched.only_boilerplate;
-              for (auto& [line_key, line_text] : r.boilerplate_examples) {
-                auto at = std::lower_bound(boilerplate_examples_.begin(), boilerplate_examples_.end(), line_key,
-                                           [](const auto& e, uint64_t k2) { return e.first < k2; });
-                if (at == boilerplate_examples_.end() || at->first != line_key) {
-                  boilerplate_examples_.insert(at, {line_key, std::move(line_text)});
-                }
-              }
-            }
-          }));
-  const Status read = feed.finish();
-  DOPPEL_TRY(failure);
-  DOPPEL_TRY(read);
-  return Status::ok();
+  auto prepare = [&](RefetchWork& work) {
+    // for_each_at delivers exactly the listed records, in order.
+    for (size_t i = 0; i < work.batch.records.size(); ++i) work.wanted.push_back({i, wanted[next++]});
+  };
+  auto process = [&](RefetchWork& work) {
+    WorkerScratch& w = scratch_.local();
+    for (Refetched& r : work.wanted) {
+      Doc& doc = docs_[r.doc];
+      const std::string& text = work.batch.records[r.record].text;
+      const std::span<uint32_t> sig(signatures_.data() + size_t{r.doc} * k, k);
+      r.sketched = sketch_document(text, w, sig, &r.boilerplate_examples, doc.shingles);
+      r.changed_input = r.sketched.exact != doc.exact;
+    }
+  };
+  auto apply = [&](RefetchWork& work) -> Status {
+    for (Refetched& r : work.wanted) {
+      Doc& d = docs_[r.doc];
+      if (r.changed_input) {
+        return io_error(fmt::format("input changed during the run: {} no longer holds the text of \"{}\"",
+                                    where(inputs_->files()[d.pos.file_index].display,
+                                          d.pos.line ? std::optional<uint64_t>(d.pos.line) : std::nullopt,
+                                          std::nullopt),
+                                    d.id));
+      }
+      d.shingles = r.sketched.shingles;
+      d.boilerplate_fraction = static_cast<float>(r.sketched.boilerplate_fraction);
+      d.only_boilerplate = r.sketched.only_boilerplate;
+      for (auto& [line_key, line_text] : r.boilerplate_examples) {
+        auto at = std::lower_bound(boilerplate_examples_.begin(), boilerplate_examples_.end(), line_key,
+                                   [](const auto& e, uint64_t k2) { return e.first < k2; });
+        if (at == boilerplate_examples_.end() || at->first != line_key) {
+          boilerplate_examples_.insert(at, {line_key, std::move(line_text)});
+        }
+      }
+    }
+    return Status::ok();
+  };
+  return run_batches<RefetchWork>(feed, worker_threads(), prepare, process, apply);
 }
 
 void DedupRun::group_exact() {
@@ -999,8 +945,7 @@ std::string DedupRun::summary_json() const {
   {
     // Everything that may differ between two runs on the same input lives here.
     report::JsonObject o(runtime);
-    int threads = opt_.threads > 0 ? opt_.threads : static_cast<int>(std::thread::hardware_concurrency());
-    o.field("threads", threads).raw_field("seconds", timings).close();
+    o.field("threads", worker_threads()).raw_field("seconds", timings).close();
   }
   report::JsonObject o(s);
   o.field("version", version());

@@ -17,11 +17,16 @@
 //   DOPPEL_TRY(feed.finish());
 #pragma once
 
+#include <tbb/parallel_pipeline.h>
+
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -81,5 +86,50 @@ class RecordFeed {
   bool cancelled_ = false;
   Status status_;
 };
+
+// The three overlapping stages every pass over a feed uses: batches leave the
+// feed one at a time in input order (`prepare(work)`, serial), are worked on in
+// parallel (`process(work)`), and are accepted one at a time in input order
+// again (`accept(work) -> Status`), which keeps document numbers and messages
+// canonical whatever the thread count. At most 2 * threads + 2 batches are in
+// flight. Work holds `FeedBatch batch`. The first failed accept stops the
+// pass: the feed is cancelled, later batches are neither processed nor
+// accepted, and that Status is returned; otherwise the feed's own.
+template <typename Work, typename Prepare, typename Process, typename Accept>
+Status run_batches(RecordFeed& feed, int threads, Prepare prepare, Process process, Accept accept) {
+  Status failure;
+  // The parallel stage only needs "has the last stage failed": a flag of its own,
+  // because reading `failure` while the last stage assigns it is a data race (TSan).
+  std::atomic<bool> failed{false};
+  tbb::parallel_pipeline(
+      2 * static_cast<size_t>(std::max(threads, 1)) + 2,
+      tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
+                                    [&](tbb::flow_control& fc) -> Work* {
+                                      auto work = std::make_unique<Work>();
+                                      if (!feed.next(work->batch)) {
+                                        fc.stop();
+                                        return nullptr;
+                                      }
+                                      prepare(*work);
+                                      return work.release();
+                                    }) &
+          tbb::make_filter<Work*, Work*>(tbb::filter_mode::parallel,
+                                         [&](Work* work) {
+                                           if (!failed.load(std::memory_order_relaxed)) process(*work);
+                                           return work;
+                                         }) &
+          tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* work) {
+            std::unique_ptr<Work> owned(work);
+            if (!failure.is_ok()) return;
+            failure = accept(*owned);
+            if (!failure.is_ok()) {
+              failed.store(true, std::memory_order_relaxed);
+              feed.cancel();
+            }
+          }));
+  const Status read = feed.finish();
+  DOPPEL_TRY(failure);
+  return read;
+}
 
 }  // namespace doppel::pipeline
