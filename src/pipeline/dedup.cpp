@@ -36,6 +36,7 @@
 #include "match/verify.hpp"
 #include "pipeline/document_stage.hpp"
 #include "pipeline/kept_copier.hpp"
+#include "pipeline/mapped_array.hpp"
 #include "pipeline/quality_stages.hpp"
 #include "pipeline/record_feed.hpp"
 #include "pipeline/shingle_arena.hpp"
@@ -235,15 +236,15 @@ class DedupRun {
   boilerplate::LineStats line_stats_;  // --boilerplate auto, filled by read_and_sketch
   // Each accepted document's distinct line keys (doc_line_keys_end_[d] ends document d's),
   // kept only until the boilerplate lines are known.
-  std::vector<uint64_t> doc_line_keys_;
-  std::vector<uint64_t> doc_line_keys_end_;
+  MappedArray<uint64_t> doc_line_keys_;
+  MappedArray<uint64_t> doc_line_keys_end_;
   std::vector<std::pair<uint64_t, std::string>> boilerplate_examples_;  // sorted by key, first seen
   std::vector<uint32_t> story_of_component_;
   uint32_t stories_ = 0;
   double t_boilerplate_ = 0, t_story_ = 0;
 
   std::vector<Doc> docs_;
-  std::vector<uint32_t> signatures_;  // docs_.size() rows of num_perm values
+  MappedArray<uint32_t> signatures_;  // docs_.size() rows of num_perm values
   std::unordered_map<std::string, uint32_t> id_index_;
   std::vector<Rejection> rejected_;
   uint64_t records_seen_ = 0;
@@ -476,14 +477,14 @@ Status DedupRun::accept_batch(BatchWork& work) {
     d.only_boilerplate = processed.only_boilerplate;
     if (opt_.level == Level::kStory) d.terms = std::move(work.terms[i]);
     if (!work.line_keys.empty()) {
-      doc_line_keys_.insert(doc_line_keys_.end(), work.line_keys[i].begin(), work.line_keys[i].end());
+      doc_line_keys_.append(work.line_keys[i].data(), work.line_keys[i].size());
       doc_line_keys_end_.push_back(doc_line_keys_.size());
     }
     d.exact = processed.exact;
     d.shingles = processed.shingles;
     input_bytes_ += d.text_bytes;
     docs_.push_back(std::move(d));
-    signatures_.insert(signatures_.end(), work.sigs.begin() + i * k, work.sigs.begin() + (i + 1) * k);
+    signatures_.append(work.sigs.data() + i * k, k);
   }
   if (opt_.on_progress && seconds_since(last_progress_) > 0.2) {
     last_progress_ = Clock::now();
@@ -509,8 +510,8 @@ Status DedupRun::boilerplate_pass() {
       begin = end;
     }
   }
-  std::vector<uint64_t>().swap(doc_line_keys_);
-  std::vector<uint64_t>().swap(doc_line_keys_end_);
+  doc_line_keys_.release();
+  doc_line_keys_end_.release();
   if (wanted.empty()) return Status::ok();
 
   // Read just those documents again (io::InputSet::for_each_at: at their offsets
@@ -624,7 +625,7 @@ Status DedupRun::find_candidates(std::vector<index::CandidatePair>& candidates) 
     jc = index::jaccard_candidates(signatures_, m, k, banding_);
   }
   sketch_candidate_count_ = jc.size();
-  std::vector<uint32_t>().swap(signatures_);  // no longer needed: free before the containment index grows
+  signatures_.release();  // no longer needed: free before the containment index grows
   auto cc = index::containment_candidates(bottoms, sizes, cp);
   candidates.reserve(jc.size() + cc.size());
   std::set_union(jc.begin(), jc.end(), cc.begin(), cc.end(), std::back_inserter(candidates));

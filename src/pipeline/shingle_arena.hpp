@@ -45,6 +45,7 @@ class ShingleArena {
 
   std::vector<Block> blocks_;  // every mapping, for the destructor
   uint64_t* current_ = nullptr;  // the block being filled
+  size_t current_capacity_ = 0;  // values it holds
   size_t used_ = 0;              // values used in it
   size_t mapped_bytes_ = 0;
 };

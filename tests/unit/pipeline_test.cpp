@@ -3,11 +3,13 @@
 // server will: option validation, callbacks, summary counts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "doppel/doppel.hpp"
+#include "pipeline/mapped_array.hpp"
 #include "pipeline/shingle_arena.hpp"
 #include "test_support.hpp"
 
@@ -127,6 +129,53 @@ TEST(ShingleArena, KeepsEverySetIntact) {
     ASSERT_EQ(stored[i].size(), sets[i].size()) << i;
     EXPECT_TRUE(std::equal(sets[i].begin(), sets[i].end(), stored[i].begin())) << i;
   }
+}
+
+// A small input must not pay for a large block (every block is faulted in whole),
+// and many small sets must survive the blocks growing underneath them.
+TEST(ShingleArena, BlocksGrowFromSmall) {
+  pipeline::ShingleArena arena;
+  std::vector<uint64_t> ten(10, 7);
+  arena.store(ten);
+  EXPECT_LE(arena.mapped_bytes(), size_t{2} << 20);
+  std::vector<std::span<uint64_t>> stored;
+  for (uint64_t i = 0; i < 20000; ++i) {
+    std::vector<uint64_t> v(1 + i % 997, i);
+    stored.push_back(arena.store(v));
+  }
+  EXPECT_GT(arena.mapped_bytes(), size_t{2} << 20);
+  for (uint64_t i = 0; i < stored.size(); ++i) {
+    ASSERT_EQ(stored[i].size(), 1 + i % 997) << i;
+    ASSERT_TRUE(std::all_of(stored[i].begin(), stored[i].end(), [&](uint64_t e) { return e == i; })) << i;
+  }
+}
+
+// Growth moves the mapping (mremap) but never the values; shrinking and growing
+// again gives zeros, as std::vector::resize does.
+TEST(MappedArray, KeepsValuesAcrossGrowth) {
+  pipeline::MappedArray<uint32_t> a;
+  std::vector<uint32_t> expected;
+  uint32_t x = 1;
+  for (int round = 0; round < 300; ++round) {
+    std::vector<uint32_t> chunk(1000 + round * 37);
+    for (auto& e : chunk) e = (x = x * 1664525u + 1013904223u);
+    a.append(chunk.data(), chunk.size());
+    expected.insert(expected.end(), chunk.begin(), chunk.end());
+  }
+  a.push_back(42);
+  expected.push_back(42);
+  ASSERT_EQ(a.size(), expected.size());
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), a.begin()));
+  std::span<const uint32_t> view = a;
+  EXPECT_EQ(view.size(), expected.size());
+  a.resize(10);
+  a.resize(20);
+  EXPECT_TRUE(std::equal(expected.begin(), expected.begin() + 10, a.begin()));
+  EXPECT_TRUE(std::all_of(a.begin() + 10, a.end(), [](uint32_t e) { return e == 0; }));
+  a.release();
+  EXPECT_TRUE(a.empty());
+  a.append(expected.data(), 3);
+  EXPECT_EQ(a[2], expected[2]);
 }
 
 }  // namespace
