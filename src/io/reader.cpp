@@ -593,6 +593,33 @@ Status InputSet::for_each_at(std::span<const SourcePos> positions, const RecordF
   return Status::ok();
 }
 
+Result<bool> InputSet::with_plain_jsonl(uint32_t index, const std::function<Status(int fd)>& use) {
+  if (!opened_) DOPPEL_TRY(open());
+  if (index >= files_.size()) return invalid_argument(fmt::format("no input file with index {}", index));
+  const InputFile& file = files_[index];
+  if (file.format == InputFormat::kText || file.path == "-" ||
+      compression_hint(file.path) != detail::Compression::kUnknown) {
+    return false;
+  }
+  Fd fd;
+  struct stat st;
+  if (const int err = open_for_reading(file.path, fd, st)) {
+    return io_error(fmt::format("cannot open {}: {}", file.display, std::strerror(err)));
+  }
+  DOPPEL_TRY(check_unchanged(index, fd.get()));
+  unsigned char magic[4] = {0, 0, 0, 0};
+  const ssize_t got = ::pread(fd.get(), magic, sizeof magic, 0);
+  if (got < 0) return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(errno)));
+  if ((got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) ||
+      (got >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)) {
+    return false;  // compressed under a plain name
+  }
+  // Plain JSONL: a record's raw bytes are the file's bytes [offset, offset + length)
+  // (LineReader counts offsets in the file, after any BOM, without the '\r' of "\r\n").
+  DOPPEL_TRY(use(fd.get()));
+  return true;
+}
+
 Status InputSet::read_again(uint32_t index, std::span<const SourcePos> positions, detail::ReadContext& context,
                             const RecordFn& on_record) {
   const InputFile& file = files_[index];
@@ -620,44 +647,29 @@ Status InputSet::read_again(uint32_t index, std::span<const SourcePos> positions
     DOPPEL_TRY(s);
     return gone(positions[next]);
   };
-  if (file.format == InputFormat::kText || file.path == "-" ||
-      compression_hint(file.path) != detail::Compression::kUnknown) {
-    return stream();
-  }
-  Fd fd;
-  struct stat st;
-  if (const int err = open_for_reading(file.path, fd, st)) {
-    return io_error(fmt::format("cannot open {}: {}", file.display, std::strerror(err)));
-  }
-  DOPPEL_TRY(check_unchanged(index, fd.get()));
-  unsigned char magic[4] = {0, 0, 0, 0};
-  const ssize_t got = ::pread(fd.get(), magic, sizeof magic, 0);
-  if (got < 0) return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(errno)));
-  if ((got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) ||
-      (got >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)) {
-    return stream();  // compressed under a plain name
-  }
-  // Plain JSONL: a record's raw bytes are the file's bytes [offset, offset + length)
-  // (LineReader counts offsets in the file, after any BOM, without the '\r' of "\r\n").
-  std::string line;
-  for (const SourcePos& pos : positions) {
-    line.resize(pos.length);
-    size_t done = 0;
-    while (done < line.size()) {
-      const ssize_t n = ::pread(fd.get(), line.data() + done, line.size() - done, static_cast<off_t>(pos.offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(errno)));
-      if (n == 0) return gone(pos);
-      done += static_cast<size_t>(n);
+  auto read_at_offsets = [&](int fd) -> Status {
+    std::string line;
+    for (const SourcePos& pos : positions) {
+      line.resize(pos.length);
+      size_t done = 0;
+      while (done < line.size()) {
+        const ssize_t n = ::pread(fd, line.data() + done, line.size() - done, static_cast<off_t>(pos.offset + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(errno)));
+        if (n == 0) return gone(pos);
+        done += static_cast<size_t>(n);
+      }
+      Record rec;
+      rec.pos = pos;
+      const detail::LineOutcome outcome = context.parser.parse(line, rec);
+      if (!outcome.ok) return gone(pos);
+      if (!outcome.has_id) rec.id = fmt::format("{}:{}", file.display, pos.line);
+      DOPPEL_TRY(on_record(std::move(rec)));
     }
-    Record rec;
-    rec.pos = pos;
-    const detail::LineOutcome outcome = context.parser.parse(line, rec);
-    if (!outcome.ok) return gone(pos);
-    if (!outcome.has_id) rec.id = fmt::format("{}:{}", file.display, pos.line);
-    DOPPEL_TRY(on_record(std::move(rec)));
-  }
-  return Status::ok();
+    return Status::ok();
+  };
+  DOPPEL_ASSIGN_OR_RETURN(const bool plain, with_plain_jsonl(index, read_at_offsets));
+  return plain ? Status::ok() : stream();
 }
 
 }  // namespace doppel::io

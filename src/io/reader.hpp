@@ -128,6 +128,13 @@ class InputSet {
   // that is no longer there means the input changed: an io error naming it.
   Status for_each_at(std::span<const SourcePos> positions, const RecordFn& on_record);
 
+  // For an uncompressed JSONL file on disk (not stdin, not .txt, not compressed
+  // under any name): opens it, checks that it is unchanged since the first pass
+  // and calls `use(fd)`, in which a record's raw bytes (as for_each_raw delivers
+  // them) are the file's bytes [offset, offset + length): a caller can copy runs
+  // of records without reading them. Any other file: false, `use` is not called.
+  Result<bool> with_plain_jsonl(uint32_t file_index, const std::function<Status(int fd)>& use);
+
  private:
   // What a file looked like when it was first read, so the second pass can
   // tell that it changed; damage_line remembers where for_each met damage.

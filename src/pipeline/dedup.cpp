@@ -867,9 +867,11 @@ Status DedupRun::write_kept(report::OutputFile& f) {
   for (uint32_t d = 0; d < docs_.size(); ++d) {
     if (representatives_[components_.component_of[d]] != d) continue;
     const Doc& doc = docs_[d];
-    kept_by_file[doc.pos.file_index].push_back({doc.pos.line, doc.pos.offset, &doc.id});
+    kept_by_file[doc.pos.file_index].push_back({doc.pos.line, doc.pos.offset, doc.pos.length, &doc.id});
   }
-  return copy_kept_records(*inputs_, kept_by_file, [&](std::string_view chunk) { return f.write(chunk); });
+  CopyFn copy;
+  if (!opt_.compress_kept) copy = [&](int fd, uint64_t offset, uint64_t length) { return f.copy_from(fd, offset, length); };
+  return copy_kept_records(*inputs_, kept_by_file, [&](std::string_view chunk) { return f.write(chunk); }, copy);
 }
 
 Status DedupRun::write_rejected(report::OutputFile& f) {

@@ -200,6 +200,44 @@ TEST(DedupCli, KeptRecordsAreOriginalBytesAndCompressed) {
   (void)size;
 }
 
+// Uncompressed kept.jsonl is copied from the input by byte ranges (runs over
+// 1 MB inside the kernel, shorter ones read); it must hold exactly what
+// streaming the records gives (--compress zst still streams): each kept
+// record's line without its "\r", one "\n" after each, whatever the input's
+// BOM, CRLF, blank and malformed lines, duplicates between kept runs and a last
+// line without a line break.
+TEST(DedupCli, KeptCopiedByRangeEqualsStreamedOnOddLines) {
+  TempDir t;
+  const std::vector<std::string> lines = {
+      jsonl_line("a", paragraph(21, 80)), jsonl_line("b", paragraph(22, 80)),
+      jsonl_line("dup-of-a", paragraph(21, 80)), jsonl_line("c", paragraph(23, 80)),
+      "{not json", jsonl_line("d", paragraph(24, 80)), jsonl_line("e", paragraph(25, 80)),
+      jsonl_line("dup-of-e", paragraph(25, 80)), jsonl_line("f", paragraph(26, 80))};
+  auto line_of = [](std::string l) { return l.substr(0, l.find_last_not_of('\n') + 1); };
+  std::string long_run;  // distinct documents, about 2 MB in a row
+  for (int i = 0; i < 2500; ++i) long_run += jsonl_line("run" + std::to_string(i), paragraph(1000 + i, 120));
+  std::string in = "\xEF\xBB\xBF" + long_run;
+  in += line_of(lines[0]) + "\r\n" + line_of(lines[1]) + "\n\n" + line_of(lines[2]) + "\n" + line_of(lines[3]) +
+        "\r\n" + lines[4] + "\n" + line_of(lines[5]) + "\n" + line_of(lines[6]) + "\n" + line_of(lines[7]) + "\n" +
+        line_of(lines[8]);  // no final line break
+  write_file(t / "in.jsonl", in);
+  auto r = run_doppel("dedup " + q(t / "in.jsonl") + " -o " + q(t / "out") + " --keep first -q");
+  ASSERT_EQ(r.exit_code, 1) << r.err;  // the malformed line is rejected
+  std::string expected = long_run;
+  for (size_t i : {0, 1, 3, 5, 6, 8}) expected += line_of(lines[i]) + "\n";
+  const std::string plain = read_file(t / "out/kept.jsonl");
+  EXPECT_EQ(plain, expected);
+
+  auto z = run_doppel("dedup " + q(t / "in.jsonl") + " -o " + q(t / "outz") + " --keep first --compress zst -q");
+  ASSERT_EQ(z.exit_code, 1) << z.err;
+  const std::string compressed = read_file(t / "outz/kept.jsonl.zst");
+  std::string decompressed(plain.size() + 16, '\0');
+  const size_t n = ZSTD_decompress(decompressed.data(), decompressed.size(), compressed.data(), compressed.size());
+  ASSERT_FALSE(ZSTD_isError(n));
+  decompressed.resize(n);
+  EXPECT_EQ(decompressed, plain);
+}
+
 TEST(DedupCli, StdinIsReadAsJsonl) {
   TempDir t;
   std::string text = paragraph(21, 100);
