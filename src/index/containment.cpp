@@ -285,6 +285,18 @@ constexpr std::size_t kSlotGroups = 64;
 
 constexpr uint64_t kMix = 0x9e3779b97f4a7c15ULL;  // odd: v -> v * kMix is a bijection
 
+// Sketches are prefixes of shingle sets, so consecutive ones usually lie far
+// apart and the hardware prefetcher loses the stream at every document; the
+// two passes over all sketches (count, scatter) spent a third of their time
+// waiting for memory. They ask for the sketch this many documents ahead.
+constexpr std::size_t kPrefetchDocs = 4;
+
+void prefetch_sketch(std::span<const uint64_t> sketch) {
+  const char* begin = reinterpret_cast<const char*>(sketch.data());
+  const char* end = begin + sketch.size_bytes();
+  for (const char* at = begin; at < end; at += 64) __builtin_prefetch(at);
+}
+
 // One scatter range's postings within a partition: cells [begin, end), their
 // document offsets counted from first_doc.
 struct Segment {
@@ -293,31 +305,70 @@ struct Segment {
   uint32_t first_doc;
 };
 
-// Orders one partition's postings (its segments in range order, so in document
-// order) by key into `out`, keeping document order among equal keys: a stable
-// counting sort on the bits below the partition's own, then a stable insertion
-// sort of each small run. Equal keys end up adjacent, which is all the caller
+// Per-thread buffers of the grouping, reused across partitions.
+struct GroupScratch {
+  std::vector<Segment> segments;
+  std::vector<uint64_t> filter;
+  std::vector<Posting> kept;
+  std::vector<Posting> grouped;
+  std::vector<uint32_t> counts;
+};
+
+// Orders the postings of one partition (its segments in range order, so in
+// document order) that may share their value with another posting, by key,
+// into `out`, keeping document order among equal keys; returns how many.
+// Most values are held by one document only, and their postings can never
+// form a pair, so a first pass marks which key hashes occur more than once
+// (two bitmaps small enough for L2) and only those postings are sorted: a
+// stable counting sort on the bits below the partition's own, then a stable
+// insertion sort of each small run. A value seen once is dropped for sure; a
+// few others survive by a hash collision and are dropped by the caller as
+// lists of one document. Equal keys end up adjacent, which is all the caller
 // needs.
-void group_by_value(const Cell* cells, std::span<const Segment> segments, std::size_t len,
-                    int partition_bits, Posting* out, std::vector<uint32_t>& counts) {
-  const int bits = std::clamp(static_cast<int>(std::bit_width(len)) - 2, 1, 16);
-  const int shift = 64 - bits;
+std::size_t group_shared_values(const Cell* cells, std::span<const Segment> segments, std::size_t len,
+                                int partition_bits, Posting* out, GroupScratch& scratch) {
   const uint64_t doc_mask = (uint64_t{1} << partition_bits) - 1;
-  const std::size_t runs = std::size_t{1} << bits;
-  counts.assign(runs + 1, 0);
-  auto bucket = [&](uint64_t packed) { return static_cast<std::size_t>(packed >> shift); };
+  // About 16 bits per posting: a single value then collides with another with
+  // probability ~1/16.
+  const int filter_bits = std::clamp(static_cast<int>(std::bit_width(len)) + 4, 7, 24);
+  const int filter_shift = 64 - filter_bits;
+  std::vector<uint64_t>& filter = scratch.filter;  // words 2w and 2w + 1: seen and seen twice
+  filter.assign(std::size_t{2} << (filter_bits - 6), 0);
   for (const Segment& g : segments) {
-    for (std::size_t i = g.begin; i < g.end; ++i) ++counts[bucket(cells[i].packed) + 1];
+    for (std::size_t i = g.begin; i < g.end; ++i) {
+      const uint64_t h = cells[i].packed >> filter_shift;
+      uint64_t* word = filter.data() + 2 * (h >> 6);
+      const uint64_t bit = uint64_t{1} << (h & 63);
+      word[1] |= word[0] & bit;
+      word[0] |= bit;
+    }
   }
-  for (std::size_t r = 0; r < runs; ++r) counts[r + 1] += counts[r];
+  std::vector<Posting>& kept = scratch.kept;
+  kept.resize(len);
+  std::size_t n = 0;
   for (const Segment& g : segments) {
     for (std::size_t i = g.begin; i < g.end; ++i) {
       const uint64_t packed = cells[i].packed;
+      const uint64_t h = packed >> filter_shift;
       const uint64_t key = packed >> partition_bits;
-      out[counts[bucket(packed)]++] = {static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32),
-                                       g.first_doc + static_cast<uint32_t>(packed & doc_mask)};
+      // Written always, kept when shared: no branch to mispredict.
+      kept[n] = {static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32),
+                 g.first_doc + static_cast<uint32_t>(packed & doc_mask)};
+      n += (filter[2 * (h >> 6) + 1] >> (h & 63)) & 1;
     }
   }
+  if (n == 0) return 0;
+
+  const int bits = std::clamp(static_cast<int>(std::bit_width(n)) - 2, 1, 16);
+  // kept[] holds keys without the partition bits, so its top bits are below 64 - partition_bits.
+  const int shift = 64 - partition_bits - bits;
+  const std::size_t runs = std::size_t{1} << bits;
+  std::vector<uint32_t>& counts = scratch.counts;
+  counts.assign(runs + 1, 0);
+  auto bucket = [&](const Posting& x) { return static_cast<std::size_t>(x.key() >> shift); };
+  for (std::size_t i = 0; i < n; ++i) ++counts[bucket(kept[i]) + 1];
+  for (std::size_t r = 0; r < runs; ++r) counts[r + 1] += counts[r];
+  for (std::size_t i = 0; i < n; ++i) out[counts[bucket(kept[i])]++] = kept[i];
   std::size_t begin = 0;
   for (std::size_t r = 0; r < runs; ++r) {
     const std::size_t end = counts[r];
@@ -337,6 +388,7 @@ void group_by_value(const Cell* cells, std::span<const Segment> segments, std::s
     }
     begin = end;
   }
+  return n;
 }
 
 // The query side. Every slot becomes entries of its document's block: a slot
@@ -500,7 +552,18 @@ size_t containment_sketch_length(std::span<const uint64_t> sorted_set, const Con
     // rate * 2^64 as an exclusive bound; rate 1 samples everything.
     if (p.sample_rate >= 1.0) return sorted_set.size();
     const uint64_t bound = static_cast<uint64_t>(std::ldexp(p.sample_rate, 64));
-    n = std::max<size_t>(n, std::lower_bound(sorted_set.begin(), sorted_set.end(), bound) - sorted_set.begin());
+    // Only a set with more than n values below the bound extends the sketch. The
+    // search starts at n and gallops, so a large set is read next to the values
+    // its sketch holds anyway rather than at a binary search's scattered probes.
+    if (n == sorted_set.size() || sorted_set[n] >= bound) return n;
+    size_t low = n + 1;  // sorted_set[low - 1] < bound
+    size_t step = 1;
+    while (low + step <= sorted_set.size() && sorted_set[low + step - 1] < bound) {
+      low += step;
+      step *= 2;
+    }
+    const size_t high = std::min(sorted_set.size(), low + step - 1);
+    n = std::lower_bound(sorted_set.begin() + low, sorted_set.begin() + high, bound) - sorted_set.begin();
   }
   return n;
 }
@@ -565,6 +628,7 @@ std::vector<CandidatePair> containment_candidates(
   tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
     std::size_t* row = at.data() + c * partitions;
     for (std::size_t d = chunk_first[c]; d < chunk_first[c + 1]; ++d) {
+      if (d + kPrefetchDocs < num_docs) prefetch_sketch(bottoms[d + kPrefetchDocs]);
       if (!live(d)) continue;
       for (uint64_t v : bottoms[d]) ++row[partition_of(v * kMix)];
     }
@@ -575,6 +639,7 @@ std::vector<CandidatePair> containment_candidates(
   tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
     std::size_t* row = at.data() + c * partitions;
     for (std::size_t d = chunk_first[c]; d < chunk_first[c + 1]; ++d) {
+      if (d + kPrefetchDocs < num_docs) prefetch_sketch(bottoms[d + kPrefetchDocs]);
       if (!live(d)) continue;
       const uint64_t offset = d - chunk_first[c];
       for (uint64_t v : bottoms[d]) {
@@ -589,15 +654,12 @@ std::vector<CandidatePair> containment_candidates(
   // and no more than max_posting (boilerplate values would make the work quadratic
   // in the number of documents sharing them).
   std::vector<std::size_t> slot_counts(partitions, 0);
-  struct GroupScratch {
-    std::vector<Segment> segments;
-    std::vector<Posting> grouped;
-    std::vector<uint32_t> counts;
-  };
   tbb::enumerable_thread_specific<GroupScratch> scratch;
   tbb::parallel_for(std::size_t{0}, partitions, [&](std::size_t q) {
-    auto& [segments, grouped, counts] = scratch.local();
-    const std::size_t len = bounds[q + 1] - bounds[q];
+    GroupScratch& local = scratch.local();
+    std::vector<Segment>& segments = local.segments;
+    std::vector<Posting>& grouped = local.grouped;
+    std::size_t len = bounds[q + 1] - bounds[q];
     if (len < 2) return;
     segments.clear();
     for (std::size_t c = 0, begin = bounds[q]; c < chunks; ++c) {
@@ -606,7 +668,7 @@ std::vector<CandidatePair> containment_candidates(
       begin = end;
     }
     grouped.resize(len);
-    group_by_value(cells.get(), segments, len, partition_bits, grouped.data(), counts);
+    len = group_shared_values(cells.get(), segments, len, partition_bits, grouped.data(), local);
     Cell* region = cells.get() + bounds[q];
     const Posting* g = grouped.data();
     std::size_t written = 0;

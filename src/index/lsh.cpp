@@ -4,16 +4,19 @@
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
-#include <tbb/parallel_sort.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <sstream>
 
 #include "sketch/minhash.hpp"
+
+// One hash per band and document: the inlined XXH3 avoids a library call each.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 namespace doppel::index {
 
@@ -99,9 +102,29 @@ void emit_bucket(std::span<const uint32_t> docs, const BucketLimits& limits,
   }
 }
 
-void sort_unique(std::vector<CandidatePair>& pairs) {
-  tbb::parallel_sort(pairs.begin(), pairs.end());
-  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+// Sorts and deduplicates pairs whose first member is below num_docs: a counting
+// sort on the first member, then a sort of each (short) run by the second.
+// Linear, where a comparison sort of every band's pairs took most of the time
+// after the bands themselves.
+void sort_unique(std::vector<CandidatePair>& pairs, std::size_t num_docs) {
+  std::vector<std::size_t> begin(num_docs + 1, 0);
+  for (const CandidatePair& p : pairs) ++begin[p.a + 1];
+  for (std::size_t d = 0; d < num_docs; ++d) begin[d + 1] += begin[d];
+  std::vector<uint32_t> second(pairs.size());
+  {
+    std::vector<std::size_t> at(begin.begin(), begin.end() - 1);
+    for (const CandidatePair& p : pairs) second[at[p.a]++] = p.b;
+  }
+  std::size_t out = 0;
+  for (std::size_t a = 0; a < num_docs; ++a) {
+    auto first = second.begin() + static_cast<std::ptrdiff_t>(begin[a]);
+    auto last = second.begin() + static_cast<std::ptrdiff_t>(begin[a + 1]);
+    if (first == last) continue;
+    std::sort(first, last);
+    last = std::unique(first, last);
+    for (auto it = first; it != last; ++it) pairs[out++] = {static_cast<uint32_t>(a), *it};
+  }
+  pairs.resize(out);
 }
 
 }  // namespace
@@ -157,43 +180,67 @@ Result<Banding> choose_banding(double threshold, int num_perm, double min_probab
   return best;
 }
 
-std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatures,
-                                              uint32_t num_docs, int num_perm,
-                                              const Banding& banding,
-                                              const BucketLimits& limits) {
-  std::vector<CandidatePair> result;
-  if (num_perm < 1 || banding.rows < 1 || banding.bands < 1) return result;
-  const std::size_t k = static_cast<std::size_t>(num_perm);
-  const std::size_t rows = static_cast<std::size_t>(banding.rows);
-  // The API cannot report an error, so a banding wider than the signature or a
-  // short signature array is trimmed to what is there rather than read past.
-  const std::size_t bands = std::min(static_cast<std::size_t>(banding.bands), k / rows);
-  const std::size_t docs =
-      std::min(static_cast<std::size_t>(num_docs), signatures.size() / k);
-  if (bands == 0 || docs < 2) return result;
+namespace {
 
-  std::vector<uint32_t> live;  // documents with at least one shingle
-  live.reserve(docs);
-  for (std::size_t d = 0; d < docs; ++d) {
-    if (signatures[d * k] != sketch::kEmpty) live.push_back(static_cast<uint32_t>(d));
-  }
+// Both entry points: `live` holds the documents with at least one shingle,
+// ascending, and row_of[i] the signature row of live[i].
+std::vector<CandidatePair> band_candidates(std::span<const uint32_t> signatures, std::size_t k,
+                                           std::size_t rows, std::size_t bands,
+                                           std::span<const uint32_t> live, std::span<const uint32_t> row_of,
+                                           const BucketLimits& limits) {
+  std::vector<CandidatePair> result;
   if (live.size() < 2) return result;
+  // All bands' keys first, document by document, so each signature row is read
+  // once and in order rather than once per band at a stride of a whole row.
+  const std::size_t n = live.size();
+  std::vector<uint64_t> keys(bands * n);  // band-major
+  constexpr std::size_t kHashBlock = 4096;
+  tbb::parallel_for(std::size_t{0}, (n + kHashBlock - 1) / kHashBlock, [&](std::size_t block) {
+    const std::size_t end = std::min(n, (block + 1) * kHashBlock);
+    for (std::size_t i = block * kHashBlock; i < end; ++i) {
+      const uint32_t* row = signatures.data() + std::size_t{row_of[i]} * k;
+      for (std::size_t band = 0; band < bands; ++band) {
+        keys[band * n + i] = XXH3_64bits(row + band * rows, rows * sizeof(uint32_t));
+      }
+    }
+  });
 
   struct BandScratch {
+    std::vector<uint64_t> filter;
     std::vector<KeyedDoc> hashed, keyed;  // in document order; grouped by key
     std::vector<uint32_t> counts, bucket;
   };
+  // About 8 bits per document: a key held once collides with another with
+  // probability ~1/8.
+  const int filter_bits = std::clamp(static_cast<int>(std::bit_width(n)) + 3, 7, 30);
+  const int filter_shift = 64 - filter_bits;
   tbb::enumerable_thread_specific<BandScratch> scratch;
   std::vector<std::vector<CandidatePair>> per_band(bands);
   tbb::parallel_for(std::size_t{0}, bands, [&](std::size_t band) {
-    auto& [hashed, keyed, counts, bucket] = scratch.local();
-    hashed.resize(live.size());
-    keyed.resize(live.size());
-    for (std::size_t i = 0; i < live.size(); ++i) {
-      const uint32_t d = live[i];
-      const uint32_t* row = signatures.data() + d * k + band * rows;
-      hashed[i] = {XXH3_64bits(row, rows * sizeof(uint32_t)), d};
+    auto& [filter, hashed, keyed, counts, bucket] = scratch.local();
+    const uint64_t* band_keys = keys.data() + band * n;
+    // Most documents share no band key with any other. A first pass marks which
+    // key hashes occur twice (words 2w, 2w + 1: seen, seen twice) and only those
+    // documents are grouped; a key held once is dropped for sure, the few kept by
+    // a collision form buckets of one, which emit nothing.
+    filter.assign(std::size_t{2} << (filter_bits - 6), 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const uint64_t h = band_keys[i] >> filter_shift;
+      uint64_t* word = filter.data() + 2 * (h >> 6);
+      const uint64_t bit = uint64_t{1} << (h & 63);
+      word[1] |= word[0] & bit;
+      word[0] |= bit;
     }
+    hashed.resize(n);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const uint64_t h = band_keys[i] >> filter_shift;
+      // Written always, kept when shared: no branch to mispredict.
+      hashed[kept] = {band_keys[i], live[i]};
+      kept += (filter[2 * (h >> 6) + 1] >> (h & 63)) & 1;
+    }
+    hashed.resize(kept);
+    keyed.resize(kept);
     // The buckets and their member order depend only on the keys, so they are
     // the same whichever thread groups them.
     group_by_key(hashed, keyed, counts);
@@ -218,8 +265,57 @@ std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatur
     result.insert(result.end(), v.begin(), v.end());
     std::vector<CandidatePair>().swap(v);
   }
-  sort_unique(result);
+  sort_unique(result, live.back() + std::size_t{1});
   return result;
+}
+
+}  // namespace
+
+std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatures,
+                                              uint32_t num_docs, int num_perm,
+                                              const Banding& banding,
+                                              const BucketLimits& limits) {
+  if (num_perm < 1 || banding.rows < 1 || banding.bands < 1) return {};
+  const std::size_t k = static_cast<std::size_t>(num_perm);
+  const std::size_t rows = static_cast<std::size_t>(banding.rows);
+  // The API cannot report an error, so a banding wider than the signature or a
+  // short signature array is trimmed to what is there rather than read past.
+  const std::size_t bands = std::min(static_cast<std::size_t>(banding.bands), k / rows);
+  const std::size_t docs =
+      std::min(static_cast<std::size_t>(num_docs), signatures.size() / k);
+  if (bands == 0 || docs < 2) return {};
+
+  std::vector<uint32_t> live;  // documents with at least one shingle
+  live.reserve(docs);
+  for (std::size_t d = 0; d < docs; ++d) {
+    if (signatures[d * k] != sketch::kEmpty) live.push_back(static_cast<uint32_t>(d));
+  }
+  return band_candidates(signatures, k, rows, bands, live, live, limits);
+}
+
+std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatures,
+                                              std::span<const uint32_t> rows, int num_perm,
+                                              const Banding& banding,
+                                              const BucketLimits& limits) {
+  if (num_perm < 1 || banding.rows < 1 || banding.bands < 1) return {};
+  const std::size_t k = static_cast<std::size_t>(num_perm);
+  const std::size_t band_rows = static_cast<std::size_t>(banding.rows);
+  const std::size_t bands = std::min(static_cast<std::size_t>(banding.bands), k / band_rows);
+  const std::size_t docs = std::min(rows.size(), std::size_t{std::numeric_limits<uint32_t>::max()});
+  const std::size_t stored = signatures.size() / k;
+  if (bands == 0 || docs < 2) return {};
+
+  std::vector<uint32_t> live, row_of;  // positions whose row has at least one shingle
+  live.reserve(docs);
+  row_of.reserve(docs);
+  for (std::size_t i = 0; i < docs; ++i) {
+    const uint32_t r = rows[i];
+    if (r < stored && signatures[std::size_t{r} * k] != sketch::kEmpty) {
+      live.push_back(static_cast<uint32_t>(i));
+      row_of.push_back(r);
+    }
+  }
+  return band_candidates(signatures, k, band_rows, bands, live, row_of, limits);
 }
 
 }  // namespace doppel::index

@@ -72,6 +72,15 @@ std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatur
                                               const Banding& banding,
                                               const BucketLimits& limits = {});
 
+// The same over a selection of rows: document i's signature is row rows[i] of
+// `signatures`, and pairs are by position in `rows` (dedup indexes only the
+// leaders of exact groups, and this spares moving their rows together first).
+// A row beyond the end of `signatures` is an empty document.
+std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatures,
+                                              std::span<const uint32_t> rows, int num_perm,
+                                              const Banding& banding,
+                                              const BucketLimits& limits = {});
+
 struct ContainmentParams {
   double threshold = 0.8;
   int k = 128;

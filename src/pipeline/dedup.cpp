@@ -598,19 +598,11 @@ void DedupRun::group_exact() {
 Status DedupRun::find_candidates(std::vector<index::CandidatePair>& candidates) {
   const int k = opt_.num_perm;
   const uint32_t m = static_cast<uint32_t>(leaders_.size());
-  const size_t w = signature_width();
   index::ContainmentParams cp;
   cp.threshold = opt_.containment;
   cp.k = k;
   std::vector<std::span<const uint64_t>> bottoms(m);
   std::vector<uint32_t> sizes(m);
-  for (uint32_t i = 0; i < m; ++i) {
-    // The leaders' signatures move to the front, in place and in order: leaders_
-    // ascends, so row leaders_[i] >= i is never overwritten before it is read.
-    const uint32_t d = leaders_[i];
-    if (w && d != i) std::copy_n(signatures_.begin() + size_t{d} * w, w, signatures_.begin() + size_t{i} * w);
-  }
-  signatures_.resize(size_t{m} * w);
   tbb::parallel_for(tbb::blocked_range<uint32_t>(0, m, 4096), [&](const tbb::blocked_range<uint32_t>& r) {
     for (uint32_t i = r.begin(); i != r.end(); ++i) {
       const auto& s = docs_[leaders_[i]].shingles;
@@ -622,7 +614,8 @@ Status DedupRun::find_candidates(std::vector<index::CandidatePair>& candidates) 
   if (opt_.sketch == SketchKind::kSimHash) {
     DOPPEL_ASSIGN_OR_RETURN(jc, simhash_candidates());
   } else {
-    jc = index::jaccard_candidates(signatures_, m, k, banding_);
+    // The leaders' rows are read where they are: no serial pass moving them together.
+    jc = index::jaccard_candidates(signatures_, leaders_, k, banding_);
   }
   sketch_candidate_count_ = jc.size();
   signatures_.release();  // no longer needed: free before the containment index grows

@@ -300,6 +300,68 @@ TEST(JaccardCandidates, SameAsBruteForceOnRandomBuckets) {
   }
 }
 
+TEST(JaccardCandidates, SameAsBruteForceWhenMostRowsAreUnique) {
+  // Nearly every band key is held by one document (the case the band filter
+  // drops before grouping) with, among them, bands copied from earlier
+  // documents: pairs, small groups, and a few groups far beyond max_full_bucket.
+  const Banding banding{16, 4, 0.0};
+  std::mt19937_64 rng(606);
+  constexpr uint32_t kDocs = 6000;
+  std::vector<uint32_t> signatures(std::size_t{kDocs} * kPerm);
+  for (uint32_t d = 0; d < kDocs; ++d) {
+    uint32_t* row = signatures.data() + std::size_t{d} * kPerm;
+    for (int i = 0; i < kPerm; ++i) row[i] = static_cast<uint32_t>(rng());
+    for (int band = 0; band < banding.bands; ++band) {
+      const uint64_t roll = rng() % 100;
+      uint32_t source = d;
+      if (roll < 3 && d > 0) source = static_cast<uint32_t>(rng() % d);  // a pair or a small group
+      if (roll == 3) source = static_cast<uint32_t>(band);                // one of 16 big groups
+      if (source == d) continue;
+      const std::size_t first = static_cast<std::size_t>(band * banding.rows);
+      std::copy_n(signatures.data() + std::size_t{source} * kPerm + first, banding.rows, row + first);
+    }
+    if (rng() % 50 == 0) row[0] = sketch::kEmpty;
+  }
+  const BucketLimits limits;
+  const auto got = jaccard_candidates(signatures, kDocs, kPerm, banding, limits);
+  const auto want = brute_force_jaccard(signatures, kDocs, kPerm, banding, limits);
+  EXPECT_GT(want.size(), 5000u);
+  expect_sorted_unique_ordered(got);
+  EXPECT_EQ(got, want);
+}
+
+TEST(JaccardCandidates, RowSelectionSameAsGatheredRows) {
+  // Selecting rows in place must give what gathering them into their own array
+  // gives: pairs by position in the selection, a row past the end an empty document.
+  std::mt19937_64 rng(808);
+  const sketch::MinHasher hasher(kPerm);
+  Corpus corpus;
+  const auto common = random_set(rng, 300);
+  for (int i = 0; i < 400; ++i) {
+    corpus.add(hasher, i % 3 == 0 ? random_set(rng, 80) : perturbed(rng, common, static_cast<std::size_t>(i % 30)));
+  }
+  std::fill_n(corpus.signatures.begin() + 7 * kPerm, kPerm, sketch::kEmpty);
+  std::vector<uint32_t> rows;
+  std::vector<uint32_t> gathered;
+  for (uint32_t d = 0; d < corpus.num_docs; ++d) {
+    if (rng() % 4 == 0) continue;
+    rows.push_back(d);
+  }
+  std::swap(rows[3], rows[4]);  // not necessarily ascending
+  rows.insert(rows.begin() + 10, corpus.num_docs + 5);  // beyond the end: empty
+  for (uint32_t r : rows) {
+    for (int i = 0; i < kPerm; ++i) {
+      gathered.push_back(r < corpus.num_docs ? corpus.signatures[std::size_t{r} * kPerm + static_cast<std::size_t>(i)]
+                                             : sketch::kEmpty);
+    }
+  }
+  const Banding banding = choose_banding(0.7, kPerm).value();
+  const auto got = jaccard_candidates(corpus.signatures, rows, kPerm, banding);
+  const auto want = jaccard_candidates(gathered, static_cast<uint32_t>(rows.size()), kPerm, banding);
+  EXPECT_GT(want.size(), 1000u);
+  EXPECT_EQ(got, want);
+}
+
 // ---- containment ---------------------------------------------------------------
 
 TEST(ContainmentRule, MinSharedValuesIsSensible) {
@@ -611,6 +673,59 @@ TEST(ContainmentCandidates, SameAsBruteForceOnALargerCorpus) {
   const auto want = brute_force_containment(sketches, sizes, {}, {});
   EXPECT_GT(want.size(), 500u);
   EXPECT_EQ(got, want);
+}
+
+TEST(ContainmentCandidates, SameAsBruteForceWhenMostValuesAreUnique) {
+  // Nearly all values occur in one document only (as real shingle hashes do;
+  // the grouping filters those out before sorting), the rest copied from
+  // earlier documents so that pairs share from one value to most of them.
+  std::mt19937_64 rng(5151);
+  constexpr uint32_t kDocs = 4000;
+  std::vector<std::vector<uint64_t>> sketches(kDocs);
+  std::vector<uint32_t> sizes(kDocs);
+  for (uint32_t d = 0; d < kDocs; ++d) {
+    auto& s = sketches[d];
+    s = random_set(rng, 1 + rng() % 200);
+    if (d > 0 && rng() % 3 == 0) {
+      const auto& source = sketches[rng() % d];
+      const std::size_t copies = 1 + rng() % source.size();
+      for (std::size_t i = 0; i < copies; ++i) s.push_back(source[rng() % source.size()]);
+    }
+    std::sort(s.begin(), s.end());
+    s.erase(std::unique(s.begin(), s.end()), s.end());
+    sizes[d] = static_cast<uint32_t>(s.size() + rng() % (2 * s.size() + 1));
+  }
+  std::vector<std::span<const uint64_t>> spans(sketches.begin(), sketches.end());
+  const auto got = containment_candidates(spans, sizes, {});
+  const auto want = brute_force_containment(sketches, sizes, {}, {});
+  EXPECT_GT(want.size(), 300u);
+  EXPECT_EQ(got, want);
+}
+
+TEST(ContainmentSample, SketchLengthMatchesItsDefinition) {
+  // max(min(k, |S|), number of values below sample_rate * 2^64), written out
+  // directly, for sets with none, some or nearly all values below the bound.
+  std::mt19937_64 rng(31);
+  for (int trial = 0; trial < 400; ++trial) {
+    ContainmentParams p;
+    p.k = 1 + static_cast<int>(rng() % 300);
+    const double rates[] = {0.0, 1.0 / 256, 1.0 / 16, 0.5, 1.0};
+    p.sample_rate = rates[rng() % 5];
+    const std::size_t n = trial % 10 == 0 ? rng() % 4 : rng() % 20000;
+    const int spread = 52 + static_cast<int>(rng() % 12);  // values below 2^spread
+    std::vector<uint64_t> set(n);
+    for (auto& v : set) v = rng() >> (64 - spread);
+    std::sort(set.begin(), set.end());
+    std::size_t want = std::min<std::size_t>(n, static_cast<std::size_t>(p.k));
+    if (p.sample_rate >= 1.0) {
+      want = n;
+    } else if (p.sample_rate > 0.0) {
+      const auto bound = static_cast<uint64_t>(std::ldexp(p.sample_rate, 64));
+      const auto below = static_cast<std::size_t>(std::count_if(set.begin(), set.end(), [&](uint64_t v) { return v < bound; }));
+      want = std::max(want, below);
+    }
+    EXPECT_EQ(containment_sketch_length(set, p), want) << "trial " << trial;
+  }
 }
 
 TEST(ContainmentSample, SketchLengthCoversBottomKAndTheSample) {
