@@ -14,7 +14,11 @@
 //  - tokens lie inside the text in order without overlap, and each hash is
 //    XXH3-64 (kTokenSeed) of the token string; both token modes;
 //  - shingle_sequence has max(tokens - n + 1, 1) values (0 without tokens) and
-//    shingle_set is exactly its sorted, de-duplicated form.
+//    shingle_set is exactly its sorted, de-duplicated form;
+//  - line breaks: asking for them changes neither the text nor the offsets, there
+//    is one per '\n', every path gives the same, and the boilerplate line keys
+//    read off them equal line_key() of every line normalised on its own (raw and
+//    repaired input).
 #include <simdjson.h>
 #include <xxhash.h>
 
@@ -22,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "boilerplate/boilerplate.hpp"
 #include "fuzz_support.hpp"
 #include "io/reader.hpp"
 #include "text/normalize.hpp"
@@ -72,6 +77,40 @@ void check_tokens(std::string_view text, TokenMode mode, int n) {
   FUZZ_CHECK(sequence == set, "shingle_set is not the sorted unique sequence");
 }
 
+void check_line_breaks(std::string_view input, const NormalizedText& expected) {
+  NormalizedText fast, fast_offsets, slow, scratch;
+  normalize(input, fast, false, true);
+  normalize(input, fast_offsets, true, true);
+  internal::normalize_without_ascii_fast_path(input, slow, false, true);
+  FUZZ_CHECK(fast.text == expected.text && fast_offsets.text == expected.text && slow.text == expected.text,
+             "line breaks change the text");
+  FUZZ_CHECK(fast_offsets.original_offset == expected.original_offset, "line breaks change the offsets");
+  FUZZ_CHECK(fast.line_breaks.size() == static_cast<size_t>(std::count(input.begin(), input.end(), '\n')),
+             "not one line break per newline");
+  FUZZ_CHECK(fast_offsets.line_breaks == fast.line_breaks && slow.line_breaks == fast.line_breaks,
+             "paths disagree on line breaks");
+  FUZZ_CHECK(std::is_sorted(fast.line_breaks.begin(), fast.line_breaks.end()) &&
+                 (fast.line_breaks.empty() || fast.line_breaks.back() <= fast.text.size()),
+             "line breaks out of order or beyond the text");
+
+  std::vector<uint64_t> line_by_line;
+  for (size_t start = 0;;) {
+    const size_t end = std::min(input.find('\n', start), input.size());
+    std::string_view line = input.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (const uint64_t k = doppel::boilerplate::line_key(line, scratch)) line_by_line.push_back(k);
+    if (end == input.size()) break;
+    start = end + 1;
+  }
+  std::sort(line_by_line.begin(), line_by_line.end());
+  line_by_line.erase(std::unique(line_by_line.begin(), line_by_line.end()), line_by_line.end());
+  std::vector<uint64_t> keys;
+  doppel::boilerplate::line_keys_of_normalized(fast, keys);
+  FUZZ_CHECK(keys == line_by_line, "line keys from the whole text differ from line_key() per line");
+  doppel::boilerplate::line_keys(input, scratch, keys);
+  FUZZ_CHECK(keys == line_by_line, "line_keys() differs from line_key() per line");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -100,6 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   NormalizedText again;
   normalize(direct.text, again);
   FUZZ_CHECK(again.text == direct.text, "not idempotent on invalid input");
+  check_line_breaks(raw, direct);
 
   // What the pipeline does: repaired text (valid UTF-8) is normalised.
   std::string text;
@@ -113,6 +153,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   internal::normalize_without_ascii_fast_path(text, slow, true);
   FUZZ_CHECK(slow.text == fast.text, "ASCII fast path and Unicode path differ (text)");
   FUZZ_CHECK(slow.original_offset == fast.original_offset, "ASCII fast path and Unicode path differ (offsets)");
+  check_line_breaks(text, fast);
 
   check_tokens(fast.text, TokenMode::kWord, n);
   check_tokens(fast.text, TokenMode::kChar, n);

@@ -71,6 +71,51 @@ void BM_NormalizeLines(benchmark::State& state) {
 }
 BENCHMARK(BM_NormalizeLines);
 
+// Text wrapped into lines of about 70 bytes, as in books and much web text.
+const std::string& english_lines() {
+  static const std::string s = [] {
+    std::string t = english();
+    for (size_t k = 0; k + 70 < t.size();) {
+      const size_t space = t.find(' ', k + 60);
+      if (space == std::string::npos) break;
+      t[space] = '\n';
+      k = space + 1;
+    }
+    return t;
+  }();
+  return s;
+}
+
+// dedup learning boilerplate: the whole-text normalisation that sketching makes
+// anyway, without and with the line breaks that boilerplate's line keys are
+// read from (what they cost on top), and the per-line normalisation they replace.
+void BM_NormalizeWrapped(benchmark::State& state, bool with_line_breaks) {
+  const std::string& s = english_lines();
+  text::NormalizedText out;
+  for (auto _ : state) {
+    text::normalize(s, out, false, with_line_breaks);
+    benchmark::DoNotOptimize(out.text.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s.size()));
+}
+BENCHMARK_CAPTURE(BM_NormalizeWrapped, plain, false);
+BENCHMARK_CAPTURE(BM_NormalizeWrapped, line_breaks, true);
+
+void BM_NormalizeWrappedLineByLine(benchmark::State& state) {
+  const std::string& s = english_lines();
+  text::NormalizedText out;
+  for (auto _ : state) {
+    for (size_t begin = 0; begin <= s.size();) {
+      const size_t end = std::min(s.find('\n', begin), s.size());
+      text::normalize(std::string_view(s).substr(begin, end - begin), out, false);
+      benchmark::DoNotOptimize(out.text.data());
+      begin = end + 1;
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s.size()));
+}
+BENCHMARK(BM_NormalizeWrappedLineByLine);
+
 // Normalised input, as the pipeline hands it over.
 std::string normalized(const std::string& s) {
   text::NormalizedText out;

@@ -23,22 +23,52 @@ void for_each_line(std::string_view text, Fn fn) {
   }
 }
 
+uint64_t key_of_normalized_line(std::string_view normalized) {
+  if (normalized.empty()) return 0;
+  uint64_t h = XXH3_64bits_withSeed(normalized.data(), normalized.size(), kLineSeed);
+  return h ? h : 1;  // 0 means "empty line"
+}
+
+void sort_unique(std::vector<uint64_t>& keys) {
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+}
+
 }  // namespace
 
 uint64_t line_key(std::string_view line, text::NormalizedText& scratch) {
   text::normalize(line, scratch);
-  if (scratch.text.empty()) return 0;
-  uint64_t h = XXH3_64bits_withSeed(scratch.text.data(), scratch.text.size(), kLineSeed);
-  return h ? h : 1;  // 0 means "empty line"
+  return key_of_normalized_line(scratch.text);
 }
 
 void line_keys(std::string_view text, text::NormalizedText& scratch, std::vector<uint64_t>& out) {
+  text::normalize(text, scratch, false, /*with_line_breaks=*/true);
+  line_keys_of_normalized(scratch, out);
+}
+
+void line_keys_of_normalized(const text::NormalizedText& whole, std::vector<uint64_t>& out) {
+  // Why a slice is the line's own normalisation: a '\n' is whitespace and ends
+  // every cluster, so nothing composes, reorders or drops across it, and the
+  // normaliser's only state carried over it is "some output exists, a space is
+  // pending". That state changes nothing until the line's first character, which
+  // it prefixes with the joining space; trailing whitespace stays pending into
+  // the next line's joining space (or the end). A normalised line never starts
+  // with a space, so a leading space in the slice is always the joining one.
+  // The '\r' that for_each_line strips is whitespace just before the '\n'.
+  // tests/unit/boilerplate_test.cpp and fuzz/fuzz_normalize.cpp check this
+  // against line_key() line by line.
+  const std::string_view text = whole.text;
   out.clear();
-  for_each_line(text, [&](std::string_view line) {
-    if (uint64_t k = line_key(line, scratch)) out.push_back(k);
-  });
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  size_t begin = 0;
+  auto add = [&](size_t end) {
+    std::string_view line = text.substr(begin, end - begin);
+    if (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (uint64_t k = key_of_normalized_line(line)) out.push_back(k);
+    begin = end;
+  };
+  for (const uint32_t end : whole.line_breaks) add(end);
+  add(text.size());
+  sort_unique(out);
 }
 
 BoilerplateSet::BoilerplateSet(std::vector<Line> lines) : lines_(std::move(lines)) {}

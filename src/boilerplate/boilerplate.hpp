@@ -42,6 +42,12 @@ uint64_t line_key(std::string_view line, text::NormalizedText& scratch);
 // The distinct non-zero line keys of a text split on '\n', sorted.
 void line_keys(std::string_view text, text::NormalizedText& scratch, std::vector<uint64_t>& out);
 
+// The same keys read off `whole`, the normalisation of the text made with its
+// line breaks (text::normalize(text, whole, ..., /*with_line_breaks=*/true)),
+// so that a caller who normalises the whole text anyway need not normalise
+// every line again. Equal to line_keys() on the text, key for key.
+void line_keys_of_normalized(const text::NormalizedText& whole, std::vector<uint64_t>& out);
+
 // What identifies a document's source (the --source-field value) in LineStats.
 inline uint64_t source_key(std::string_view source) { return XXH3_64bits(source.data(), source.size()); }
 

@@ -406,10 +406,12 @@ void DedupRun::process_batch(BatchWork& work) {
   if (opt_.level == Level::kStory) work.terms.resize(records.size());
   tbb::parallel_for(tbb::blocked_range<size_t>(0, records.size()), [&](const tbb::blocked_range<size_t>& r) {
     WorkerScratch& w = scratch_.local();
+    // The line keys come out of sketching's own normalisation of the text.
+    w.document.line_keys_wanted = learn_boilerplate;
     for (size_t i = r.begin(); i != r.end(); ++i) {
-      if (learn_boilerplate) boilerplate::line_keys(records[i].text, w.document.normalized, work.line_keys[i]);
       const std::span<uint32_t> sig(work.sigs.data() + i * k, k);
       work.processed[i] = sketch_document(records[i].text, w, sig, nullptr);
+      if (learn_boilerplate) work.line_keys[i].swap(w.document.line_keys);
       if (opt_.level == Level::kStory) {
         // Story terms come from the whole text: idf already discounts template words.
         DocumentScratch& s = w.document;
@@ -418,6 +420,7 @@ void DedupRun::process_batch(BatchWork& work) {
         story::extract_terms(s.normalized.text, s.tokens, work.terms[i]);
       }
     }
+    w.document.line_keys_wanted = false;
   });
 }
 

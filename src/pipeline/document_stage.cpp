@@ -11,15 +11,20 @@ text::TokenMode token_mode(const ShingleConfig& config) {
 }  // namespace
 
 namespace {
+// line_keys: when given, also the distinct line keys of `original`.
 void shingle_text(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
-                  ProcessedDocument& out, bool with_offsets);
+                  ProcessedDocument& out, bool with_offsets, std::vector<uint64_t>* line_keys = nullptr);
 }  // namespace
 
 void process_document(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
                       ProcessedDocument& out, bool with_offsets, const BoilerplateFilter& filter) {
   out.boilerplate_fraction = 0;
   out.only_boilerplate = false;
+  bool line_keys_pending = scratch.line_keys_wanted;
   if (filter.set && !filter.set->empty()) {
+    // Boilerplate is learned before a set exists, so this is never the hot path.
+    if (line_keys_pending) boilerplate::line_keys(original, scratch.normalized, scratch.line_keys);
+    line_keys_pending = false;
     std::string content;
     boilerplate::Stripped st = boilerplate::strip(original, *filter.set, scratch.normalized, content, filter.examples);
     if (st.boilerplate_lines > 0) {
@@ -49,13 +54,14 @@ void process_document(std::string_view original, const ShingleConfig& config, Do
       return;
     }
   }
-  shingle_text(original, config, scratch, out, with_offsets);
+  shingle_text(original, config, scratch, out, with_offsets, line_keys_pending ? &scratch.line_keys : nullptr);
 }
 
 namespace {
 void shingle_text(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
-                  ProcessedDocument& out, bool with_offsets) {
-  text::normalize(original, scratch.normalized, with_offsets);
+                  ProcessedDocument& out, bool with_offsets, std::vector<uint64_t>* line_keys) {
+  text::normalize(original, scratch.normalized, with_offsets, /*with_line_breaks=*/line_keys != nullptr);
+  if (line_keys) boilerplate::line_keys_of_normalized(scratch.normalized, *line_keys);
   const std::string& norm = scratch.normalized.text;
   out.exact = core::exact_hash(norm);
   out.normalized_bytes = norm.size();

@@ -28,6 +28,12 @@ struct DocumentScratch {
   std::vector<text::Token> tokens;    // filled only on the with_offsets path (explain)
   std::vector<uint64_t> shingles;     // the shingle sequence (its buffer is traded with the output's)
   text::SortScratch sort;
+  // Set by a caller that also needs the original's distinct line keys (dedup
+  // learning boilerplate): process_document() then leaves in line_keys what
+  // boilerplate::line_keys() would give, read off the whole-text normalisation
+  // it makes anyway instead of normalising every line a second time.
+  bool line_keys_wanted = false;
+  std::vector<uint64_t> line_keys;
 };
 
 struct ProcessedDocument {

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -110,6 +111,29 @@ bool has_non_ascii_or_control(uint64_t w) {
   return ((w & kHighBits) | below_space | is_delete) != 0;
 }
 
+// How many '\n' bytes src[0..n) holds, to size the line breaks up front
+// (std::count widens every byte to a 64-bit counter, several times slower).
+size_t count_newlines(const uint8_t* src, size_t n) {
+  size_t count = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i newline = _mm_set1_epi8('\n');
+  while (n - i >= 16) {
+    // Byte counters take up to 255 blocks before they are summed.
+    const size_t stop = i + std::min<size_t>((n - i) / 16, 255) * 16;
+    __m128i counts = _mm_setzero_si128();
+    for (; i < stop; i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+      counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(v, newline));
+    }
+    const __m128i sums = _mm_sad_epu8(counts, _mm_setzero_si128());
+    count += static_cast<size_t>(_mm_cvtsi128_si32(sums)) + static_cast<size_t>(_mm_extract_epi16(sums, 4));
+  }
+#endif
+  for (; i < n; ++i) count += src[i] == '\n';
+  return count;
+}
+
 // Whether src[i..] starts with a CJK Unified Ideograph U+4E00..U+9FFF (lead
 // byte E4..E9, which no overlong form or surrogate uses).
 inline bool is_ideograph(const uint8_t* src, size_t i, size_t n) {
@@ -141,11 +165,17 @@ inline bool ideograph_passes_through(const uint8_t* src, size_t i, size_t n) {
 // the pending space (if any) and the bytes to dst, and returns how many bytes
 // it produced; trailing whitespace is left pending as the byte loop would.
 // Returns -1 and writes nothing useful when the bytes do not qualify. dst must
-// have room for 17 bytes.
-inline int plain_bytes(const uint8_t* src, unsigned len, char* dst, bool& pending, bool have_output) {
+// have room for 17 bytes. With kLines, `newlines` gets a bit for every '\n'
+// among the bytes (bit k: src[k]).
+template <bool kLines>
+inline int plain_bytes(const uint8_t* src, unsigned len, char* dst, bool& pending, bool have_output,
+                       unsigned& newlines) {
   const unsigned valid = (1u << len) - 1;
 #if defined(__SSE2__)
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+  if constexpr (kLines) {
+    newlines = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')))) & valid;
+  }
   // Signed compares: bytes >= 0x80 are negative, so they fail every range.
   const __m128i printable =
       _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
@@ -156,9 +186,11 @@ inline int plain_bytes(const uint8_t* src, unsigned len, char* dst, bool& pendin
   if (((static_cast<unsigned>(_mm_movemask_epi8(printable)) | spaces) & valid) != valid) return -1;
 #else
   unsigned spaces = 0;
+  if constexpr (kLines) newlines = 0;
   for (unsigned k = 0; k < len; ++k) {
     if (src[k] >= 0x80 || kAsciiMap[src[k]] == kDrop) return -1;
     if (kAsciiMap[src[k]] == kSpace) spaces |= 1u << k;
+    if (kLines && src[k] == '\n') newlines |= 1u << k;
   }
 #endif
   if ((spaces & (spaces >> 1)) != 0) return -1;
@@ -188,9 +220,10 @@ inline int plain_bytes(const uint8_t* src, unsigned len, char* dst, bool& pendin
 
 // plain_bytes() for a whole block src[0..15] in the middle of the input:
 // src[16] must be ASCII and not a dropped control, so src[15] is eligible.
-inline int plain_block(const uint8_t* src, char* dst, bool& pending, bool have_output) {
+template <bool kLines>
+inline int plain_block(const uint8_t* src, char* dst, bool& pending, bool have_output, unsigned& newlines) {
   if (src[16] >= 0x80 || kAsciiMap[src[16]] == kDrop) return -1;
-  return plain_bytes(src, 16, dst, pending, have_output);
+  return plain_bytes<kLines>(src, 16, dst, pending, have_output, newlines);
 }
 
 // plain_bytes() for the last 1..16 bytes of the input (len of them), which
@@ -198,26 +231,38 @@ inline int plain_block(const uint8_t* src, char* dst, bool& pending, bool have_o
 // block: at the end of the input the last byte is always eligible. Lines are
 // normalised one by one for boilerplate, so without this every short line
 // would finish byte by byte.
-inline int plain_tail(const uint8_t* src, size_t len, char* dst, bool& pending, bool have_output) {
+template <bool kLines>
+inline int plain_tail(const uint8_t* src, size_t len, char* dst, bool& pending, bool have_output,
+                      unsigned& newlines) {
   // Filler bytes are plain letters: they pass every check and are never kept.
   uint8_t buf[16];
   std::memset(buf, 'x', sizeof buf);
   std::memcpy(buf, src, len);
-  return plain_bytes(buf, static_cast<unsigned>(len), dst, pending, have_output);
+  return plain_bytes<kLines>(buf, static_cast<unsigned>(len), dst, pending, have_output, newlines);
 }
 
-// The growing output: text plus, when asked for, one origin per byte. Capacity is
-// managed in bulk so that the ASCII loop writes without bounds checks.
-template <bool kOffsets>
+// The growing output: text plus, when asked for, one origin per byte and the
+// line breaks. Capacity is managed in bulk so that the ASCII loop writes
+// without bounds checks.
+template <bool kOffsets, bool kLines>
 class Output {
  public:
   // Room past the output for a sixteen-byte store that starts at its last byte.
   static constexpr size_t kSlack = 17;
 
-  Output(NormalizedText& out, size_t input_size) : out_(out) {
+  // newlines: how many '\n' the input holds (with kLines).
+  Output(NormalizedText& out, size_t input_size, size_t newlines) : out_(out) {
     // text is not cleared: resizing it then only zero-fills what grows past
     // the last result, and every byte below len_ is written before finish().
     out_.original_offset.clear();
+    if constexpr (kLines) {
+      // One spare entry: the ASCII loops store a break at every whitespace
+      // byte and count it only for a '\n' (see ascii_run).
+      out_.line_breaks.resize(newlines + 1);
+      breaks_ = out_.line_breaks.data();
+    } else {
+      out_.line_breaks.clear();
+    }
     grow(input_size + kSlack);
   }
   Output(const Output&) = delete;
@@ -233,6 +278,12 @@ class Output {
       pending_ = true;
       pending_origin_ = origin;
     }
+  }
+
+  // A '\n' of the original, reached with no cluster open: whatever the lines
+  // before it produced is out, and its own space is at most pending.
+  void line_break() {
+    if constexpr (kLines) breaks_[breaks_len_++] = static_cast<uint32_t>(len_);
   }
 
   // One composed code point of a cluster; the caller reserved room for it.
@@ -275,6 +326,7 @@ class Output {
     uint32_t* ow = kOffsets ? offsets_ + len_ : nullptr;
     bool pending = pending_;
     uint32_t pending_origin = pending_origin_;
+    uint32_t* bw = kLines ? breaks_ + breaks_len_ : nullptr;
     auto step = [&](size_t k) {
       const uint8_t m = kAsciiMap[src[k]];
       if (m > kSpace) {
@@ -285,24 +337,53 @@ class Output {
         }
         *w++ = static_cast<char>(m);
         if constexpr (kOffsets) *ow++ = static_cast<uint32_t>(k);
-      } else if (m == kSpace && !pending && w != begin) {
-        pending = true;
-        pending_origin = static_cast<uint32_t>(k);
+      } else if (m == kSpace) {
+        if constexpr (kLines) {
+          // Stored for every whitespace byte and kept for a '\n' only: a
+          // branch between ' ' and '\n' would be mispredicted all the time.
+          *bw = static_cast<uint32_t>(w - begin);
+          bw += src[k] == '\n';
+        }
+        if (!pending && w != begin) {
+          pending = true;
+          pending_origin = static_cast<uint32_t>(k);
+        }
+      }
+    };
+    // After plain_bytes() wrote a block at w: its k-th byte, when a '\n', went
+    // to w + k, behind the pending space it may have written first (it never
+    // takes a '\n' while a space is pending at k = 0).
+    [[maybe_unused]] auto block_breaks = [&](unsigned newlines, bool had_pending) {
+      const auto at = static_cast<uint32_t>(w - begin) + (had_pending ? 1u : 0u);
+      if ((newlines & (newlines - 1)) == 0) {
+        // None or one, as in all but very short lines: without a branch on
+        // which, since about one block in four of wrapped prose has one.
+        *bw = at + static_cast<uint32_t>(std::countr_zero(newlines));
+        bw += newlines != 0;
+        return;
+      }
+      for (; newlines != 0; newlines &= newlines - 1) {
+        *bw++ = at + static_cast<uint32_t>(std::countr_zero(newlines));
       }
     };
     for (;;) {
       if constexpr (!kOffsets) {
         // Sixteen plain bytes at a time: printable ASCII and single spaces
         // come out lower-cased and otherwise unchanged (see plain_block).
+        unsigned newlines = 0;
         while (i + 17 <= n) {
-          const int out_bytes = plain_block(src + i, w, pending, w != begin);
+          const bool had_pending = pending;
+          const int out_bytes = plain_block<kLines>(src + i, w, pending, w != begin, newlines);
           if (out_bytes < 0) break;
+          if constexpr (kLines) block_breaks(newlines, had_pending);
           w += out_bytes;
           i += 16;
         }
         if (i < n && n - i <= 16) {
-          const int out_bytes = plain_tail(src + i, n - i, w, pending, w != begin);
+          const bool had_pending = pending;
+          const int out_bytes = plain_tail<kLines>(src + i, n - i, w, pending, w != begin, newlines);
           if (out_bytes >= 0) {
+            if constexpr (kLines) block_breaks(newlines, had_pending);
             w += out_bytes;
             i = n;
             break;
@@ -329,6 +410,7 @@ class Output {
     len_ = static_cast<size_t>(w - data_);
     pending_ = pending;
     pending_origin_ = pending_origin;
+    if constexpr (kLines) breaks_len_ = static_cast<size_t>(bw - breaks_);
     return i;
   }
 
@@ -338,6 +420,7 @@ class Output {
       out_.original_offset.resize(len_ + 1);
       out_.original_offset[len_] = static_cast<uint32_t>(original_size);
     }
+    if constexpr (kLines) out_.line_breaks.resize(breaks_len_);
   }
 
  private:
@@ -371,13 +454,15 @@ class Output {
   size_t cap_ = 0;
   bool pending_ = false;
   uint32_t pending_origin_ = 0;
+  uint32_t* breaks_ = nullptr;  // out_.line_breaks, sized for every '\n' plus one
+  size_t breaks_len_ = 0;
 };
 
 // Collects the decomposed code points of one cluster and emits them composed.
-template <bool kOffsets>
+template <bool kOffsets, bool kLines>
 class Clusterer {
  public:
-  explicit Clusterer(Output<kOffsets>& out) : out_(out) {}
+  explicit Clusterer(Output<kOffsets, kLines>& out) : out_(out) {}
   Clusterer(const Clusterer&) = delete;
   Clusterer& operator=(const Clusterer&) = delete;
 
@@ -387,6 +472,7 @@ class Clusterer {
       case UTF8PROC_CATEGORY_CC:
         if (is_whitespace_control(cp)) {
           flush();
+          if (cp == '\n') out_.line_break();
           out_.space(origin);
         }
         return;
@@ -511,7 +597,7 @@ class Clusterer {
     }
   }
 
-  Output<kOffsets>& out_;
+  Output<kOffsets, kLines>& out_;
   utf8proc_int32_t inline_cps_[kInline];
   uint8_t inline_ccc_[kInline];
   std::vector<utf8proc_int32_t> heap_cps_;
@@ -524,12 +610,12 @@ class Clusterer {
   uint32_t origin_ = 0;
 };
 
-template <bool kOffsets, bool kAsciiFast>
+template <bool kOffsets, bool kAsciiFast, bool kLines>
 void normalize_impl(std::string_view original, NormalizedText& result) {
   const auto* src = reinterpret_cast<const uint8_t*>(original.data());
   const size_t n = original.size();
-  Output<kOffsets> out(result, n);
-  Clusterer<kOffsets> clusters(out);
+  Output<kOffsets, kLines> out(result, n, kLines ? count_newlines(src, n) : 0);
+  Clusterer<kOffsets, kLines> clusters(out);
   size_t i = 0;
   while (i < n) {
     if constexpr (kAsciiFast) {
@@ -556,6 +642,19 @@ void normalize_impl(std::string_view original, NormalizedText& result) {
   out.finish(n);
 }
 
+template <bool kAsciiFast>
+void normalize_with(std::string_view original, NormalizedText& out, bool with_offsets, bool with_line_breaks) {
+  if (with_offsets && with_line_breaks) {
+    normalize_impl<true, kAsciiFast, true>(original, out);
+  } else if (with_offsets) {
+    normalize_impl<true, kAsciiFast, false>(original, out);
+  } else if (with_line_breaks) {
+    normalize_impl<false, kAsciiFast, true>(original, out);
+  } else {
+    normalize_impl<false, kAsciiFast, false>(original, out);
+  }
+}
+
 void append_utf8(std::string& s, int32_t cp) {
   utf8proc_uint8_t buf[4];
   const utf8proc_ssize_t len = utf8proc_encode_char(cp, buf);
@@ -564,12 +663,8 @@ void append_utf8(std::string& s, int32_t cp) {
 
 }  // namespace
 
-void normalize(std::string_view original, NormalizedText& out, bool with_offsets) {
-  if (with_offsets) {
-    normalize_impl<true, true>(original, out);
-  } else {
-    normalize_impl<false, true>(original, out);
-  }
+void normalize(std::string_view original, NormalizedText& out, bool with_offsets, bool with_line_breaks) {
+  normalize_with<true>(original, out, with_offsets, with_line_breaks);
 }
 
 namespace internal {
@@ -637,12 +732,8 @@ bool is_backward_combining(int32_t cp) {
 }
 
 void normalize_without_ascii_fast_path(std::string_view original, NormalizedText& out,
-                                       bool with_offsets) {
-  if (with_offsets) {
-    normalize_impl<true, false>(original, out);
-  } else {
-    normalize_impl<false, false>(original, out);
-  }
+                                       bool with_offsets, bool with_line_breaks) {
+  normalize_with<false>(original, out, with_offsets, with_line_breaks);
 }
 
 std::string normalize_reference(std::string_view original) {

@@ -40,11 +40,20 @@ struct NormalizedText {
   // the character it came from; one extra final entry = original size.
   // Always lands on a UTF-8 character boundary of the original.
   std::vector<uint32_t> original_offset;
+  // When requested: for every '\n' of the original, in order, the size `text`
+  // had when the normaliser reached it. A '\n' ends every cluster and is
+  // whitespace, so `text` is the non-empty normalisations of the original's
+  // lines joined by single spaces, and line j (0-based) is
+  // text[line_breaks[j-1], line_breaks[j]) (0 and text.size() at the ends)
+  // less the joining space it starts with when it is not the first non-empty
+  // one. That lets boilerplate key every line without normalising it again.
+  std::vector<uint32_t> line_breaks;
 };
 
 // Normalises `original` (valid UTF-8; stray invalid bytes become U+FFFD) into
 // `out` (cleared first). Offsets are 32-bit, so inputs must be under 4 GiB.
-void normalize(std::string_view original, NormalizedText& out, bool with_offsets = false);
+void normalize(std::string_view original, NormalizedText& out, bool with_offsets = false,
+               bool with_line_breaks = false);
 
 enum class TokenMode { kWord, kChar };
 

@@ -33,7 +33,7 @@ bool is_unspaced_script(int32_t cp);
 // byte goes through utf8proc. For pure ASCII it must agree byte for byte (and
 // offset for offset) with normalize().
 void normalize_without_ascii_fast_path(std::string_view original, NormalizedText& out,
-                                       bool with_offsets);
+                                       bool with_offsets, bool with_line_breaks = false);
 
 // An independent, slow reference: filter, one whole-string utf8proc_map call
 // (NFKC + casefold), then the same post-mapping. No offsets. normalize() must

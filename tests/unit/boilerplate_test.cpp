@@ -3,11 +3,55 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace doppel::boilerplate {
 namespace {
+
+// What line_keys() has to give, spelled out: every line (split on '\n', a
+// trailing '\r' off) normalised on its own by line_key().
+std::vector<uint64_t> keys_line_by_line(std::string_view text) {
+  text::NormalizedText scratch;
+  std::vector<uint64_t> out;
+  for (size_t start = 0;;) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    std::string_view line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (const uint64_t k = line_key(line, scratch)) out.push_back(k);
+    if (end == text.size()) break;
+    start = end + 1;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// line_keys() and line_keys_of_normalized() on a normalisation with or without
+// offsets, each against the line-by-line definition.
+void expect_keys_as_line_by_line(const std::string& text) {
+  const std::vector<uint64_t> expected = keys_line_by_line(text);
+  text::NormalizedText scratch;
+  std::vector<uint64_t> got;
+  line_keys(text, scratch, got);
+  ASSERT_EQ(got, expected) << ::testing::PrintToString(text);
+  for (const bool with_offsets : {false, true}) {
+    text::normalize(text, scratch, with_offsets, /*with_line_breaks=*/true);
+    line_keys_of_normalized(scratch, got);
+    ASSERT_EQ(got, expected) << with_offsets << " " << ::testing::PrintToString(text);
+  }
+}
+
+// splitmix64, so the random texts are the same everywhere.
+uint64_t next_random(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 std::vector<uint64_t> keys(const std::string& text) {
   text::NormalizedText scratch;
@@ -22,6 +66,40 @@ TEST(Boilerplate, LineKeysIgnoreCaseSpacingAndEmptyLines) {
   EXPECT_EQ(line_key("   ", s), 0u);
   EXPECT_NE(line_key("Share this post", s), line_key("Share this page", s));
   EXPECT_EQ(keys("a line\n\nA LINE\r\nother").size(), 2u);  // repeated and empty lines count once
+}
+
+TEST(Boilerplate, LineKeysFromTheWholeTextMatchLineByLine) {
+  for (const char* text :
+       {"", "\n", "\r", "\r\n", "\n\n\n", "\r\r\n\r", "one line", "no trailing newline\nsecond", "trailing\n",
+        "crlf\r\nlines\r\n", "a\n\nb\n\n", "   \n\t\t\n \r\n", "  leading\ntrailing  \n  both  ",
+        "Share this post\n  share   THIS post  \nSHARE THIS POST\r", "e\n\u0301", "e\r\n\u0301tail",
+        "\u0301 starts with a mark\nand\n\u0308\u0301", "\u1100\n\u1161\u11a8", "\u0b47\n\u0b3e",
+        "\u4e2d\u6587\n\u65e5\u672c\u8a9e\n\u4e2d\u6587", "\u00a8\n\u00a8x", "\u00a0\n\u2028\n\u3000",
+        "\u200b\n\ufeff\n\x01\x02\n\x7f", "ok\n\xff\xfe\nok", "\xe4\xb8\n\xad\xe4", "\xc3\n\xa9",
+        "\xef\xac\x81\nFI\nfi", "\u2019s\n's\n\u201cq\u201d\n\"q\"", "\u03a3\u03c2\n\u03c3\u03c3",
+        "\uff21\uff22\nab", "x\xc2\x85y\nx y", "tab\there\ntab here", "a\rb\na b"}) {
+    expect_keys_as_line_by_line(text);
+  }
+}
+
+TEST(Boilerplate, LineKeysFromTheWholeTextOnRandomText) {
+  // Lines built from pieces chosen to meet at line edges: spaces, marks that
+  // would compose with what comes before, Hangul jamo, CJK, controls, format
+  // characters, invalid bytes, long ASCII runs for the block loops.
+  static const char* const kPieces[] = {
+      " ",  "  ", "\t", "\r", "\n", "\r\n", "\n\n", "word", "Word", "UPPER", "e", "\u0301", "\u0308", "\u0327",
+      "\u00e9", "\u1100", "\u1161", "\u11a8", "\uac00", "\u4e2d", "\u6587", "\u3002", "\u00a0", "\u2028",
+      "\u3000", "\u200b", "\u200d", "\ufeff", "\x01", "\x7f", "\xc2\x85", "\xff", "\xe4\xb8", "\x80",
+      "\u00a8", "\ufb01", "\u2019", "\u201c", "\u2014", "\uff21", "\u03a3", "\u0130", "\u0b47", "\u0b3e",
+      "The quick brown fox jumps over the lazy dog, again and again.", "0123456789abcdef"};
+  uint64_t state = 20251122;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string text;
+    const uint64_t pieces = next_random(state) % 24;
+    for (uint64_t k = 0; k < pieces; ++k) text += kPieces[next_random(state) % std::size(kPieces)];
+    expect_keys_as_line_by_line(text);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
 }
 
 TEST(Boilerplate, GlobalRuleCountsDistinctDocuments) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "doppel/doppel.hpp"
+#include "pipeline/document_stage.hpp"
 #include "pipeline/mapped_array.hpp"
 #include "pipeline/shingle_arena.hpp"
 #include "test_support.hpp"
@@ -176,6 +177,40 @@ TEST(MappedArray, KeepsValuesAcrossGrowth) {
   EXPECT_TRUE(a.empty());
   a.append(expected.data(), 3);
   EXPECT_EQ(a[2], expected[2]);
+}
+
+TEST(DocumentStage, LineKeysComeWithTheSketchUnchanged) {
+  // dedup asks process_document() for the line keys while sketching: they must
+  // be boilerplate::line_keys() of the text, and asking must change nothing else.
+  const std::vector<std::string> texts = {
+      "", "Home | World\r\n\r\nThe council met.\nIt voted.  \n  share THIS post",
+      "e\n\u0301 mark first\n\u4e2d\u6587\n\n",
+      "A longer first paragraph of several words, so that there are shingles.\r\nHome | World\r\n"
+      "And a second one, with other words in it, and then the same again.\n  HOME |  world  "};
+  pipeline::ShingleConfig config;
+  text::NormalizedText s;
+  std::vector<boilerplate::Line> lines = {{boilerplate::line_key("Home | World", s), 30, 0}};
+  const boilerplate::BoilerplateSet empty_set, set(lines);
+  for (const std::string& text : texts) {
+    for (const boilerplate::BoilerplateSet* bp : {&empty_set, &set}) {
+      for (const bool whole_text_tokens : {true, false}) {
+        const pipeline::BoilerplateFilter filter{bp, nullptr, whole_text_tokens};
+        pipeline::DocumentScratch plain_scratch, keyed_scratch;
+        pipeline::ProcessedDocument plain, keyed;
+        pipeline::process_document(text, config, plain_scratch, plain, false, filter);
+        keyed_scratch.line_keys_wanted = true;
+        pipeline::process_document(text, config, keyed_scratch, keyed, false, filter);
+        std::vector<uint64_t> expected;
+        boilerplate::line_keys(text, s, expected);
+        EXPECT_EQ(keyed_scratch.line_keys, expected);
+        EXPECT_EQ(keyed.exact, plain.exact);
+        EXPECT_EQ(keyed.shingles, plain.shingles);
+        EXPECT_EQ(keyed.normalized_bytes, plain.normalized_bytes);
+        EXPECT_EQ(keyed.empty, plain.empty);
+        EXPECT_EQ(keyed.boilerplate_fraction, plain.boilerplate_fraction);
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -724,5 +724,109 @@ TEST(FastPaths, SortUniqueMatchesStdSort) {
   }
 }
 
+// ---- normalize: line breaks ------------------------------------------------
+
+// The original's lines as boilerplate splits them: on '\n', one trailing '\r' off.
+Strings split_lines(std::string_view s) {
+  Strings lines;
+  for (size_t start = 0;;) {
+    const size_t end = std::min(s.find('\n', start), s.size());
+    std::string line(s.substr(start, end - start));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+    if (end == s.size()) break;
+    start = end + 1;
+  }
+  return lines;
+}
+
+// Checks what NormalizedText::line_breaks promises: one per '\n', and each
+// slice (less its joining space) is the line normalised on its own. Every
+// path (ASCII fast or not, with offsets or not) gives the same breaks and
+// leaves the text as it is without them.
+void expect_line_breaks_slice_lines(const std::string& s) {
+  NormalizedText plain, fast, fast_offsets, slow, slow_offsets, line;
+  normalize(s, plain, false);
+  normalize(s, fast, false, true);
+  normalize(s, fast_offsets, true, true);
+  internal::normalize_without_ascii_fast_path(s, slow, false, true);
+  internal::normalize_without_ascii_fast_path(s, slow_offsets, true, true);
+  const std::string where = ::testing::PrintToString(s);
+  ASSERT_TRUE(plain.line_breaks.empty()) << where;
+  ASSERT_EQ(fast.text, plain.text) << where;
+  ASSERT_EQ(fast_offsets.text, plain.text) << where;
+  ASSERT_EQ(slow.text, plain.text) << where;
+  ASSERT_EQ(slow_offsets.text, plain.text) << where;
+  ASSERT_EQ(fast_offsets.line_breaks, fast.line_breaks) << where;
+  ASSERT_EQ(slow.line_breaks, fast.line_breaks) << where;
+  ASSERT_EQ(slow_offsets.line_breaks, fast.line_breaks) << where;
+
+  const Strings lines = split_lines(s);
+  ASSERT_EQ(fast.line_breaks.size() + 1, lines.size()) << where;
+  size_t begin = 0;
+  for (size_t j = 0; j < lines.size(); ++j) {
+    const size_t end = j < fast.line_breaks.size() ? fast.line_breaks[j] : fast.text.size();
+    ASSERT_LE(begin, end) << where;
+    std::string_view slice = std::string_view(fast.text).substr(begin, end - begin);
+    normalize(lines[j], line, false);
+    // The joining space is there exactly when this line and an earlier one
+    // left text, and a line's own normalisation never starts with a space.
+    if (!line.text.empty()) {
+      ASSERT_NE(line.text.front(), ' ') << where;
+    }
+    const bool joined = !line.text.empty() && begin > 0;
+    if (joined) {
+      ASSERT_FALSE(slice.empty()) << where;
+      ASSERT_EQ(slice.front(), ' ') << where;
+      slice.remove_prefix(1);
+    }
+    ASSERT_EQ(slice, line.text) << "line " << j << " of " << where;
+    begin = end;
+  }
+}
+
+TEST(Normalize, LineBreaksSliceTheTextIntoItsLines) {
+  for (const char* s :
+       {"", "\n", "\r", "\r\n", "\n\n\n", "a", "a\n", "\na", "a\nb", " a \n b ", "a  \n  b", "A\r\nB\r\n",
+        "a\r\r\nb", "\r\r", "a\rb\nc", "\t\n\t", " \n ", "x\n \n\ny", "e\n\u0301", "\u0301\ne", "e\r\n\u0301x",
+        "e\x01\n\u0301", "\u1100\n\u1161", "\u1100\u1161\n\u11a8", "\u0b47\n\u0b3e", "\u00a8\nx", "x\n\u00a8",
+        "\u00a0\n\u00a0", "a\u2028\nb", "a\xc2\x85\nb", "\u200b\n\u200b", "\ufeffa\n\ufeffb", "\u4e2d\n\u6587",
+        "\u4e2d\u6587\n\u0301", "\xe4\xb8\n\xad", "a\xe4\n\xb8\xad", "\xff\n\xfe", "\x01\n\x02", "\xef\xac\x81\nFI",
+        "\u2019s\n'S", "\u03a3\n\u03c2", "\u0130\n\u1e9e", "\uff21\uff22\n\uff43", "a\n\n\n\nb\n\n"}) {
+    expect_line_breaks_slice_lines(s);
+  }
+  // A line break at every position around the sixteen-byte blocks, next to
+  // whatever makes a block give up (double space, control, non-ASCII); with
+  // spaces every 8 bytes some blocks start with a space pending.
+  for (const size_t every : {7, 8}) {
+    for (size_t pos = 0; pos < 40; ++pos) {
+      for (const char* insert :
+           {"\n", "\n\n", " \n", "\n ", "\r\n", "\n\u0301", "\n\x01", "\x01\n", "\nQ", "\u00e9\n"}) {
+        std::string s(48, 'x');
+        for (size_t k = every - 1; k < s.size(); k += every) s[k] = ' ';
+        s.insert(pos, insert);
+        expect_line_breaks_slice_lines(s);
+      }
+    }
+  }
+}
+
+TEST(Normalize, LineBreaksOnRandomText) {
+  Rng rng(31337);
+  static const char* const kBreaks[] = {"\n", "\r\n", "\n\n", " \n", "\n ", "\r", "\n\u0301", "\n\u1161", "\n\x01"};
+  for (int iter = 0; iter < 6000; ++iter) {
+    std::string s;
+    const size_t lines = 1 + rng.below(6);
+    for (size_t j = 0; j < lines; ++j) {
+      s += iter % 3 == 0 ? random_text(rng, 20) : mostly_ascii_text(rng, 90);
+      if (j + 1 < lines || rng.below(2) == 0) s += kBreaks[rng.below(std::size(kBreaks))];
+    }
+    // Now and then a stray byte that makes the text invalid UTF-8.
+    if (iter % 5 == 0 && !s.empty()) s[rng.below(s.size())] = static_cast<char>(0x80 + rng.below(128));
+    expect_line_breaks_slice_lines(s);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
 }  // namespace
 }  // namespace doppel::text
