@@ -131,8 +131,8 @@ class InputSet {
   // For an uncompressed JSONL file on disk (not stdin, not .txt, not compressed
   // under any name): opens it, checks that it is unchanged since the first pass
   // and calls `use(fd)`, in which a record's raw bytes (as for_each_raw delivers
-  // them) are the file's bytes [offset, offset + length): a caller can copy runs
-  // of records without reading them. Any other file: false, `use` is not called.
+  // them) are the file's bytes [offset, offset + length): a caller can read the
+  // records it needs by offset. Any other file: false, `use` is not called.
   Result<bool> with_plain_jsonl(uint32_t file_index, const std::function<Status(int fd)>& use);
 
  private:

@@ -865,9 +865,7 @@ Status DedupRun::write_kept(report::OutputFile& f) {
     const Doc& doc = docs_[d];
     kept_by_file[doc.pos.file_index].push_back({doc.pos.line, doc.pos.offset, doc.pos.length, &doc.id});
   }
-  CopyFn copy;
-  if (!opt_.compress_kept) copy = [&](int fd, uint64_t offset, uint64_t length) { return f.copy_from(fd, offset, length); };
-  return copy_kept_records(*inputs_, kept_by_file, [&](std::string_view chunk) { return f.write(chunk); }, copy);
+  return copy_kept_records(*inputs_, kept_by_file, [&](std::string_view chunk) { return f.write(chunk); });
 }
 
 Status DedupRun::write_rejected(report::OutputFile& f) {

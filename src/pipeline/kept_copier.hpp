@@ -1,12 +1,11 @@
 // File: pipeline/kept_copier.hpp
 //
 // kept.jsonl is written by reading the inputs a second time (the original
-// records are not held in memory). Uncompressed JSONL inputs are not read at
-// all when the output is uncompressed too: runs of kept lines are copied from
-// file to file inside the kernel, by their offsets. Other inputs are streamed:
-// decompressing and splitting run on a thread of their own while the caller's
-// thread writes (and, for --compress zst, compresses) what they produced, so
-// the two halves of the work overlap instead of adding up.
+// records are not held in memory). Reading runs on a thread of its own while
+// the caller's thread writes (and, for --compress zst, compresses) what it
+// produced, so the two halves of the work overlap instead of adding up.
+// Uncompressed JSONL files are read only where kept records are, by offset;
+// compressed ones and .txt files are streamed.
 #pragma once
 
 #include <cstdint>
@@ -28,19 +27,11 @@ struct KeptRecord {
   const std::string* id = nullptr;
 };
 
-using WriteFn = std::function<Status(std::string_view)>;
-// Appends bytes [offset, offset + length) of the open file `fd` to the output
-// (report::OutputFile::copy_from); a kDataError means the input was shorter.
-using CopyFn = std::function<Status(int fd, uint64_t offset, uint64_t length)>;
-
 // For every file i (in order), the raw bytes of kept_by_file[i] (in stream
 // order) as JSONL lines: JSONL records byte for byte, .txt documents as
-// {"id","text"} objects. The output is whatever `write` and `copy` received,
-// in the order of the calls, all on the calling thread: `write` chunks of whole
-// lines, `copy` (if given) runs of lines of uncompressed JSONL files, each run
-// followed by a `write` of its final "\n". Fails if a listed record is no
-// longer there.
+// {"id","text"} objects. `write` receives them in order, in chunks of whole
+// lines, on the calling thread. Fails if a listed record is no longer there.
 Status copy_kept_records(io::InputSet& inputs, const std::vector<std::vector<KeptRecord>>& kept_by_file,
-                         const WriteFn& write, const CopyFn& copy = {});
+                         const std::function<Status(std::string_view)>& write);
 
 }  // namespace doppel::pipeline

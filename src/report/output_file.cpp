@@ -5,12 +5,10 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -23,9 +21,6 @@ namespace doppel::report {
 namespace {
 constexpr size_t kBufferSize = 1 << 20;
 constexpr uint64_t kWritebackChunk = uint64_t{16} << 20;
-// copy_from() hands the kernel at most this much at a time, so writeback starts
-// while a long run of kept lines is still being copied.
-constexpr uint64_t kCopyStep = kWritebackChunk;
 constexpr std::string_view kTempInfix = ".tmp-";
 constexpr std::string_view kScratchPrefix = ".doppel-";
 
@@ -155,11 +150,7 @@ Status OutputFile::write_raw(const void* data, size_t size) {
     errno = ENOSPC;
     return write_error("cannot write");
   }
-  return note_written(allowed);
-}
-
-Status OutputFile::note_written(size_t size) {
-  written_ += size;
+  written_ += allowed;
   if (written_ - writeback_started_ >= kWritebackChunk) {
     // Large outputs (kept.jsonl is most of the input) would otherwise all reach
     // the disk in finish()'s fsync, after the run's work is done; starting each
@@ -169,41 +160,6 @@ Status OutputFile::note_written(size_t size) {
     (void)::sync_file_range(::fileno(file_), static_cast<off64_t>(writeback_started_),
                             static_cast<off64_t>(written_ - writeback_started_), SYNC_FILE_RANGE_WRITE);
     writeback_started_ = written_;
-  }
-  return Status::ok();
-}
-
-Status OutputFile::copy_from(int in_fd, uint64_t offset, uint64_t length) {
-  if (finished_) return internal_error("copy after finish: " + final_path_);
-  if (compression_ != Compression::kNone) return internal_error("copy into a compressed output: " + final_path_);
-  // What write() buffered goes first, and the stream's own buffer with it, so
-  // the kernel appends at the true end of the file.
-  DOPPEL_TRY(flush_buffer());
-  if (std::fflush(file_) != 0) return write_error("cannot write");
-  const int out = ::fileno(file_);
-  auto in_at = static_cast<off_t>(offset);
-  while (length > 0) {
-    size_t allowed = static_cast<size_t>(std::min<uint64_t>(length, kCopyStep));
-    bool inject = false;
-#ifdef DOPPEL_FAULT_INJECTION
-    allowed = fault_allowance(allowed, inject);
-#endif
-    size_t done = 0;
-    while (done < allowed) {
-      const ssize_t n = ::sendfile(out, in_fd, &in_at, allowed - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return write_error("cannot copy into");
-      if (n == 0) {
-        return data_error(fmt::format("the input ended at byte {} while copying into {}", in_at, final_path_));
-      }
-      done += static_cast<size_t>(n);
-    }
-    if (inject) {
-      errno = ENOSPC;
-      return write_error("cannot write");
-    }
-    DOPPEL_TRY(note_written(allowed));
-    length -= allowed;
   }
   return Status::ok();
 }

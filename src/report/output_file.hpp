@@ -44,12 +44,6 @@ class OutputFile {
   OutputFile& operator=(const OutputFile&) = delete;
 
   Status write(std::string_view bytes);
-  // Appends bytes [offset, offset + length) of the file open as `in_fd`, copied
-  // inside the kernel (sendfile): kept.jsonl is mostly runs of input lines, and
-  // copying them this way skips reading them into memory and writing them back.
-  // Uncompressed outputs only. An input shorter than offset + length is a
-  // kDataError; write failures are kIoError, as for write().
-  Status copy_from(int in_fd, uint64_t offset, uint64_t length);
   // finish() + rename into place.
   Status commit();
   // Flushes, syncs and closes the temporary; nothing is renamed yet.
@@ -61,8 +55,6 @@ class OutputFile {
   friend Status commit_all(std::initializer_list<OutputFile*> files);
   OutputFile(std::string final_path, std::string temp_path, std::FILE* file, Compression c);
   Status write_raw(const void* data, size_t size);
-  // Counts bytes that reached the file and starts their writeback every chunk.
-  Status note_written(size_t size);
   Status flush_buffer();
   Status write_error(const char* what) const;
   Status rename_into_place();

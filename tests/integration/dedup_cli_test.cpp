@@ -200,13 +200,13 @@ TEST(DedupCli, KeptRecordsAreOriginalBytesAndCompressed) {
   (void)size;
 }
 
-// Uncompressed kept.jsonl is copied from the input by byte ranges (runs over
-// 1 MB inside the kernel, shorter ones read); it must hold exactly what
-// streaming the records gives (--compress zst still streams): each kept
-// record's line without its "\r", one "\n" after each, whatever the input's
-// BOM, CRLF, blank and malformed lines, duplicates between kept runs and a last
-// line without a line break.
-TEST(DedupCli, KeptCopiedByRangeEqualsStreamedOnOddLines) {
+// Kept records of an uncompressed JSONL file are read by byte ranges (one per
+// run of consecutive kept lines); kept.jsonl must hold exactly what streaming
+// the records would give: each kept record's line without its "\r", one "\n"
+// after each, whatever the input's BOM, CRLF, blank and malformed lines,
+// duplicates between kept runs, a 2 MB run and a last line without a line break.
+// The same input gzip-compressed is streamed, and must give the same bytes.
+TEST(DedupCli, KeptByRangeEqualsStreamedOnOddLines) {
   TempDir t;
   const std::vector<std::string> lines = {
       jsonl_line("a", paragraph(21, 80)), jsonl_line("b", paragraph(22, 80)),
@@ -228,14 +228,10 @@ TEST(DedupCli, KeptCopiedByRangeEqualsStreamedOnOddLines) {
   const std::string plain = read_file(t / "out/kept.jsonl");
   EXPECT_EQ(plain, expected);
 
-  auto z = run_doppel("dedup " + q(t / "in.jsonl") + " -o " + q(t / "outz") + " --keep first --compress zst -q");
+  write_gzip(t / "in.jsonl.gz", in);
+  auto z = run_doppel("dedup " + q(t / "in.jsonl.gz") + " -o " + q(t / "outz") + " --keep first -q");
   ASSERT_EQ(z.exit_code, 1) << z.err;
-  const std::string compressed = read_file(t / "outz/kept.jsonl.zst");
-  std::string decompressed(plain.size() + 16, '\0');
-  const size_t n = ZSTD_decompress(decompressed.data(), decompressed.size(), compressed.data(), compressed.size());
-  ASSERT_FALSE(ZSTD_isError(n));
-  decompressed.resize(n);
-  EXPECT_EQ(decompressed, plain);
+  EXPECT_EQ(read_file(t / "outz/kept.jsonl"), plain);
 }
 
 TEST(DedupCli, StdinIsReadAsJsonl) {

@@ -1,10 +1,7 @@
 // File: report_test.cpp
 #include <gtest/gtest.h>
-#include <fcntl.h>
-#include <unistd.h>
 #include <zstd.h>
 
-#include <cstdio>
 #include <filesystem>
 
 #include "report/json.hpp"
@@ -60,43 +57,6 @@ TEST(OutputFile, AppearsOnlyAfterCommit) {
   size_t entries = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(t.path())) ++entries;
   EXPECT_EQ(entries, 1u);
-}
-
-// copy_from() appends file ranges in order with write()'s buffered bytes, and
-// an input shorter than the range is a data error (the input changed).
-TEST(OutputFile, CopyFromInterleavesWithWrites) {
-  TempDir t;
-  std::string source;
-  for (int i = 0; i < 200000; ++i) source += std::to_string(i) + ",";
-  const fs::path src = t / "source.txt";
-  {
-    std::FILE* f = std::fopen(src.c_str(), "wb");
-    ASSERT_NE(f, nullptr);
-    std::fwrite(source.data(), 1, source.size(), f);
-    std::fclose(f);
-  }
-  const int fd = ::open(src.c_str(), O_RDONLY);
-  ASSERT_GE(fd, 0);
-  const std::string path = (t / "out.jsonl").string();
-  {
-    auto f = OutputFile::create(path);
-    ASSERT_TRUE(f.is_ok());
-    ASSERT_TRUE((*f)->write("head|").is_ok());
-    ASSERT_TRUE((*f)->copy_from(fd, 10, 20).is_ok());
-    ASSERT_TRUE((*f)->write("|mid|").is_ok());
-    ASSERT_TRUE((*f)->copy_from(fd, 0, source.size()).is_ok());  // larger than one copy step
-    ASSERT_TRUE((*f)->write("|tail").is_ok());
-    const Status past_end = (*f)->copy_from(fd, source.size() - 5, 10);
-    EXPECT_EQ(past_end.code(), StatusCode::kDataError) << past_end.message();
-    ASSERT_TRUE((*f)->commit().is_ok());
-  }
-  // The short copy's five bytes did reach the file before the error.
-  EXPECT_EQ(read_file(path), "head|" + source.substr(10, 20) + "|mid|" + source + "|tail" +
-                                 source.substr(source.size() - 5));
-  auto z = OutputFile::create((t / "k.jsonl.zst").string(), Compression::kZstd);
-  ASSERT_TRUE(z.is_ok());
-  EXPECT_EQ((*z)->copy_from(fd, 0, 4).code(), StatusCode::kInternal);
-  ::close(fd);
 }
 
 TEST(OutputFile, ZstdRoundTrip) {
