@@ -372,14 +372,20 @@ DedupRun::SketchedDoc DedupRun::sketch_document(std::string_view text, WorkerScr
                                                  std::span<uint64_t> reuse) {
   // Sketching again (boilerplate_pass) needs only the content's shingles.
   const bool again = boilerplate_examples != nullptr;
+  // The main pass has the set sorted straight into the arena (see
+  // DocumentScratch::sort_room); sketching again rewrites `reuse` instead.
+  if (!again) w.document.sort_room = w.arena.room();
   process_document(text, shingle_config_, w.document, w.processed, false,
                    {&boilerplate_, boilerplate_examples, /*whole_text_tokens=*/!again});
+  const std::span<uint64_t> sorted_in_arena = std::exchange(w.document.sort_room, {});
   const ProcessedDocument& p = w.processed;
   SketchedDoc d;
   d.exact = p.exact;
   d.empty = p.empty;
   d.normalized_bytes = p.normalized_bytes;
-  if (!p.shingles.empty() && p.shingles.size() <= reuse.size()) {
+  if (p.shingles.empty() && !sorted_in_arena.empty()) {
+    d.shingles = w.arena.claim(sorted_in_arena.size());
+  } else if (!p.shingles.empty() && p.shingles.size() <= reuse.size()) {
     std::copy(p.shingles.begin(), p.shingles.end(), reuse.begin());
     d.shingles = reuse.first(p.shingles.size());
   } else {

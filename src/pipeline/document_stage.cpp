@@ -75,6 +75,13 @@ void shingle_text(std::string_view original, const ShingleConfig& config, Docume
     // them), so no shingles means no tokens.
     out.empty = scratch.shingles.empty();
   }
+  std::span<uint64_t>& room = scratch.sort_room;
+  if (room.data() != nullptr && room.size() >= scratch.shingles.size()) {
+    room = room.first(text::sort_unique_into(scratch.shingles, scratch.sort, room.data()));
+    out.shingles.clear();
+    return;
+  }
+  room = {};
   text::sort_unique(scratch.shingles, scratch.sort);
   // Trading buffers instead of copying: when `out` is reused per thread (dedup)
   // neither side allocates again after the first documents.

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,6 +36,13 @@ struct DocumentScratch {
   // it makes anyway instead of normalising every line a second time.
   bool line_keys_wanted = false;
   std::vector<uint64_t> line_keys;
+  // Room a caller offers for the next document's sorted shingle set (dedup: the
+  // rest of its arena block, sparing a copy of every set). The main path sorts
+  // straight into it when the set fits, then leaves here the part the set took
+  // and an empty set in ProcessedDocument::shingles; otherwise it empties this
+  // and fills ProcessedDocument::shingles as usual, as the boilerplate path
+  // always does.
+  std::span<uint64_t> sort_room;
 };
 
 struct ProcessedDocument {

@@ -32,6 +32,13 @@ class ShingleArena {
   // overwrite it (dedup re-sketches a document in place when the set fits).
   std::span<uint64_t> store(std::span<const uint64_t> values);
 
+  // For writing a set in place instead of copying it in: room() is the unused
+  // rest of the current block (a fresh block when none is left), and claim(n)
+  // keeps the first n values of the last room() for good. Nothing else may be
+  // stored in between; what is not claimed is offered again.
+  std::span<uint64_t> room();
+  std::span<uint64_t> claim(size_t values);
+
   // Bytes mapped so far (blocks, not just the slices handed out).
   size_t mapped_bytes() const { return mapped_bytes_; }
 
@@ -42,11 +49,14 @@ class ShingleArena {
   };
   uint64_t* allocate(size_t values);
   uint64_t* map_block(size_t values);
+  void start_block(size_t values);  // a new current block of at least `values`
+  void populate_ahead();            // faults in the current block's next pages
 
   std::vector<Block> blocks_;  // every mapping, for the destructor
   uint64_t* current_ = nullptr;  // the block being filled
   size_t current_capacity_ = 0;  // values it holds
   size_t used_ = 0;              // values used in it
+  size_t populated_ = 0;         // values of it already faulted in
   size_t mapped_bytes_ = 0;
 };
 

@@ -111,29 +111,6 @@ bool has_non_ascii_or_control(uint64_t w) {
   return ((w & kHighBits) | below_space | is_delete) != 0;
 }
 
-// How many '\n' bytes src[0..n) holds, to size the line breaks up front
-// (std::count widens every byte to a 64-bit counter, several times slower).
-size_t count_newlines(const uint8_t* src, size_t n) {
-  size_t count = 0;
-  size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i newline = _mm_set1_epi8('\n');
-  while (n - i >= 16) {
-    // Byte counters take up to 255 blocks before they are summed.
-    const size_t stop = i + std::min<size_t>((n - i) / 16, 255) * 16;
-    __m128i counts = _mm_setzero_si128();
-    for (; i < stop; i += 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
-      counts = _mm_sub_epi8(counts, _mm_cmpeq_epi8(v, newline));
-    }
-    const __m128i sums = _mm_sad_epu8(counts, _mm_setzero_si128());
-    count += static_cast<size_t>(_mm_cvtsi128_si32(sums)) + static_cast<size_t>(_mm_extract_epi16(sums, 4));
-  }
-#endif
-  for (; i < n; ++i) count += src[i] == '\n';
-  return count;
-}
-
 // Whether src[i..] starts with a CJK Unified Ideograph U+4E00..U+9FFF (lead
 // byte E4..E9, which no overlong form or surrogate uses).
 inline bool is_ideograph(const uint8_t* src, size_t i, size_t n) {
@@ -250,16 +227,19 @@ class Output {
   // Room past the output for a sixteen-byte store that starts at its last byte.
   static constexpr size_t kSlack = 17;
 
-  // newlines: how many '\n' the input holds (with kLines).
-  Output(NormalizedText& out, size_t input_size, size_t newlines) : out_(out) {
+  Output(NormalizedText& out, size_t input_size) : out_(out) {
     // text is not cleared: resizing it then only zero-fills what grows past
     // the last result, and every byte below len_ is written before finish().
     out_.original_offset.clear();
     if constexpr (kLines) {
-      // One spare entry: the ASCII loops store a break at every whitespace
-      // byte and count it only for a '\n' (see ascii_run).
-      out_.line_breaks.resize(newlines + 1);
+      // Room for lines of 64 bytes on average, grown where a text has shorter
+      // ones: counting the '\n' first took a pass over every text of its own.
+      // Every write checks the room first, since the ASCII loops store a
+      // break at every whitespace byte and count it only for a '\n' (see
+      // ascii_run), so they need room for one past the last break.
+      out_.line_breaks.resize(input_size / 64 + 17);
       breaks_ = out_.line_breaks.data();
+      breaks_end_ = breaks_ + out_.line_breaks.size();
     } else {
       out_.line_breaks.clear();
     }
@@ -283,7 +263,10 @@ class Output {
   // A '\n' of the original, reached with no cluster open: whatever the lines
   // before it produced is out, and its own space is at most pending.
   void line_break() {
-    if constexpr (kLines) breaks_[breaks_len_++] = static_cast<uint32_t>(len_);
+    if constexpr (kLines) {
+      if (breaks_ + breaks_len_ == breaks_end_) grow_breaks(breaks_len_ + 1);
+      breaks_[breaks_len_++] = static_cast<uint32_t>(len_);
+    }
   }
 
   // One composed code point of a cluster; the caller reserved room for it.
@@ -327,6 +310,16 @@ class Output {
     bool pending = pending_;
     uint32_t pending_origin = pending_origin_;
     uint32_t* bw = kLines ? breaks_ + breaks_len_ : nullptr;
+    // Before every group of `bytes` input bytes: each may store a break.
+    [[maybe_unused]] auto room_for_breaks = [&](size_t bytes) {
+      if constexpr (kLines) {
+        if (static_cast<size_t>(breaks_end_ - bw) < bytes) [[unlikely]] {
+          const auto at = static_cast<size_t>(bw - breaks_);
+          grow_breaks(at + bytes);
+          bw = breaks_ + at;
+        }
+      }
+    };
     auto step = [&](size_t k) {
       const uint8_t m = kAsciiMap[src[k]];
       if (m > kSpace) {
@@ -372,6 +365,7 @@ class Output {
         // come out lower-cased and otherwise unchanged (see plain_block).
         unsigned newlines = 0;
         while (i + 17 <= n) {
+          room_for_breaks(16);
           const bool had_pending = pending;
           const int out_bytes = plain_block<kLines>(src + i, w, pending, w != begin, newlines);
           if (out_bytes < 0) break;
@@ -380,6 +374,7 @@ class Output {
           i += 16;
         }
         if (i < n && n - i <= 16) {
+          room_for_breaks(16);
           const bool had_pending = pending;
           const int out_bytes = plain_tail<kLines>(src + i, n - i, w, pending, w != begin, newlines);
           if (out_bytes >= 0) {
@@ -399,11 +394,13 @@ class Output {
         std::memcpy(&a, src + i, 8);
         std::memcpy(&b, src + i + 1, 8);
         if (((a & kHighBits) != 0) || has_non_ascii_or_control(b)) break;
+        room_for_breaks(8);
         for (size_t k = 0; k < 8; ++k) step(i + k);
         i += 8;
       }
       // Byte by byte past what stopped the wider loops (a run of whitespace,
       // a control), sixteen bytes before trying them again.
+      room_for_breaks(16);
       for (const size_t stop = std::min(n, i + 16); i < stop && ascii_fast_eligible(src, i, n); ++i) step(i);
       if (i >= n || !ascii_fast_eligible(src, i, n)) break;
     }
@@ -437,6 +434,12 @@ class Output {
     }
   }
 
+  void grow_breaks(size_t need) {
+    out_.line_breaks.resize(std::max(need, out_.line_breaks.size() * 2));
+    breaks_ = out_.line_breaks.data();
+    breaks_end_ = breaks_ + out_.line_breaks.size();
+  }
+
   void grow(size_t need) {
     cap_ = std::max(need, cap_ * 2);
     out_.text.resize(cap_);
@@ -454,7 +457,8 @@ class Output {
   size_t cap_ = 0;
   bool pending_ = false;
   uint32_t pending_origin_ = 0;
-  uint32_t* breaks_ = nullptr;  // out_.line_breaks, sized for every '\n' plus one
+  uint32_t* breaks_ = nullptr;  // out_.line_breaks: breaks_len_ breaks, then room
+  uint32_t* breaks_end_ = nullptr;
   size_t breaks_len_ = 0;
 };
 
@@ -614,7 +618,7 @@ template <bool kOffsets, bool kAsciiFast, bool kLines>
 void normalize_impl(std::string_view original, NormalizedText& result) {
   const auto* src = reinterpret_cast<const uint8_t*>(original.data());
   const size_t n = original.size();
-  Output<kOffsets, kLines> out(result, n, kLines ? count_newlines(src, n) : 0);
+  Output<kOffsets, kLines> out(result, n);
   Clusterer<kOffsets, kLines> clusters(out);
   size_t i = 0;
   while (i < n) {

@@ -148,11 +148,16 @@ void shingle_set(std::span<const Token> tokens, int n, std::vector<uint64_t>& ou
 }
 
 void sort_unique(std::vector<uint64_t>& values, SortScratch& scratch) {
+  values.resize(sort_unique_into(values, scratch, values.data()));
+}
+
+size_t sort_unique_into(std::vector<uint64_t>& values, SortScratch& scratch, uint64_t* dest) {
   const size_t n = values.size();
   if (n < kRadixMin) {
     std::sort(values.begin(), values.end());
-    values.erase(std::unique(values.begin(), values.end()), values.end());
-    return;
+    const size_t unique = static_cast<size_t>(std::unique(values.begin(), values.end()) - values.begin());
+    if (dest != values.data()) std::copy_n(values.data(), unique, dest);
+    return unique;
   }
   if (n < kOneLevelMax) {
     // A typical web page or article: one scatter by the top bits into n to 2n
@@ -175,15 +180,15 @@ void sort_unique(std::vector<uint64_t>& values, SortScratch& scratch) {
     for (size_t i = 0; i < n; ++i) t[c[v[i] >> shift]++] = v[i];
     // c[r] is now the end of run r.
     if (long_runs) sort_long_runs(t, c, runs);
-    values.resize(merge_unique(t, n, v, 0));
-    return;
+    return merge_unique(t, n, dest, 0);
   }
   // Pass 1 scatters by the top 8 bits into scratch (256 write streams: every
   // stream's cache line stays in L1). Pass 2 scatters each of those buckets,
   // which is small enough for L1 itself, by the next bits back into `values`,
   // leaving runs of about one value; the merging sweep then compacts the bucket
-  // while it is still in L1. Unique values never outnumber the ones read, so
-  // the compacted prefix never reaches the bucket being swept.
+  // while it is still in L1 (into `dest`, which may be `values` itself: unique
+  // values never outnumber the ones read, so the compacted prefix never reaches
+  // the bucket being swept).
   auto& counts = scratch.counts;
   counts.assign(257 + 4097, 0);
   uint32_t* top = counts.data();  // 257 bucket starts for pass 1
@@ -206,7 +211,7 @@ void sort_unique(std::vector<uint64_t>& values, SortScratch& scratch) {
     if (len == 0) continue;
     const uint64_t* src = t + begin;
     if (len <= kInsertionMax) {
-      w = merge_unique(src, len, v, w);
+      w = merge_unique(src, len, dest, w);
       continue;
     }
     const int bits = std::clamp(static_cast<int>(std::bit_width(len)), 1, 12);
@@ -221,9 +226,9 @@ void sort_unique(std::vector<uint64_t>& values, SortScratch& scratch) {
     for (size_t i = 0; i < len; ++i) dst[sub[(src[i] >> shift) & mask]++] = src[i];
     // sub[r] is now the end of run r.
     if (long_runs) sort_long_runs(dst, sub, runs);
-    w = merge_unique(dst, len, v, w);
+    w = merge_unique(dst, len, dest, w);
   }
-  values.resize(w);
+  return w;
 }
 
 }  // namespace doppel::text

@@ -93,4 +93,10 @@ struct SortScratch {
 // inputs use std::sort. The result is the same as std::sort + std::unique.
 void sort_unique(std::vector<uint64_t>& values, SortScratch& scratch);
 
+// sort_unique() with the result written to dest[0..returned count) instead, so
+// that a caller keeping the set elsewhere (dedup's arena) saves a copy. dest
+// has room for values.size() values and may be values.data(); `values` is left
+// in an unspecified order.
+size_t sort_unique_into(std::vector<uint64_t>& values, SortScratch& scratch, uint64_t* dest);
+
 }  // namespace doppel::text

@@ -132,7 +132,7 @@ TEST(ShingleArena, KeepsEverySetIntact) {
   }
 }
 
-// A small input must not pay for a large block (every block is faulted in whole),
+// A small input must not pay for a large block (pages are faulted in ahead of use),
 // and many small sets must survive the blocks growing underneath them.
 TEST(ShingleArena, BlocksGrowFromSmall) {
   pipeline::ShingleArena arena;
@@ -208,6 +208,100 @@ TEST(DocumentStage, LineKeysComeWithTheSketchUnchanged) {
         EXPECT_EQ(keyed.normalized_bytes, plain.normalized_bytes);
         EXPECT_EQ(keyed.empty, plain.empty);
         EXPECT_EQ(keyed.boilerplate_fraction, plain.boilerplate_fraction);
+      }
+    }
+  }
+}
+
+// process_document() with a boilerplate set, spelled out the way it was first
+// written: boilerplate::strip(), the content processed as a text of its own,
+// the whole text processed for its exact hash and size.
+pipeline::ProcessedDocument stripped_the_long_way(const std::string& text, const boilerplate::BoilerplateSet& set,
+                                                  std::vector<std::pair<uint64_t, std::string>>& examples) {
+  const pipeline::ShingleConfig config;
+  pipeline::DocumentScratch scratch;
+  pipeline::ProcessedDocument whole, content_doc;
+  pipeline::process_document(text, config, scratch, whole);
+  text::NormalizedText s;
+  std::string content;
+  const boilerplate::Stripped st = boilerplate::strip(text, set, s, content, &examples);
+  if (st.boilerplate_lines == 0) return whole;
+  whole.boilerplate_fraction = st.fraction();
+  pipeline::process_document(content, config, scratch, content_doc);
+  if (content.empty() || content_doc.empty) {
+    whole.only_boilerplate = true;
+  } else {
+    whole.shingles = content_doc.shingles;
+    whole.empty = false;
+  }
+  return whole;
+}
+
+// Sets written in place (room + claim) and copied in (store) must share blocks
+// without overlapping, and an unclaimed room must be offered again.
+TEST(ShingleArena, RoomAndClaimInterleaveWithStore) {
+  pipeline::ShingleArena arena;
+  std::vector<std::span<uint64_t>> kept;
+  std::vector<uint64_t> sizes;
+  for (uint64_t i = 0; i < 5000; ++i) {
+    const size_t n = 1 + (i * 7919) % 1500;
+    if (i % 3 == 0) {
+      kept.push_back(arena.store(std::vector<uint64_t>(n, i)));
+    } else {
+      std::span<uint64_t> room = arena.room();
+      ASSERT_FALSE(room.empty());
+      if (room.size() < n) {
+        kept.push_back(arena.store(std::vector<uint64_t>(n, i)));
+      } else {
+        std::fill_n(room.begin(), n, i);
+        if (i % 5 == 0) {
+          ASSERT_EQ(arena.room().data(), room.data()) << "unclaimed room moved";
+        }
+        kept.push_back(arena.claim(n));
+        ASSERT_EQ(kept.back().data(), room.data());
+      }
+    }
+    sizes.push_back(n);
+  }
+  for (uint64_t i = 0; i < kept.size(); ++i) {
+    ASSERT_EQ(kept[i].size(), sizes[i]) << i;
+    ASSERT_TRUE(std::all_of(kept[i].begin(), kept[i].end(), [&](uint64_t e) { return e == i; })) << i;
+  }
+}
+
+// dedup offers its arena as DocumentScratch::sort_room: the set must then land
+// there, equal to the one process_document() returns without room offered, and
+// a room too small must leave the set in the output as before.
+TEST(DocumentStage, SortsIntoOfferedRoom) {
+  const pipeline::ShingleConfig config;
+  const std::string texts[] = {"", "one", "a b c d e f g h", std::string(5000, 'x') + " tail words here and more words",
+                               [] {
+                                 std::string s;
+                                 for (int i = 0; i < 20000; ++i) s += "w" + std::to_string(i % 7001) + (i % 13 ? " " : "\n");
+                                 return s;
+                               }()};
+  for (const std::string& text : texts) {
+    pipeline::DocumentScratch plain_scratch;
+    pipeline::ProcessedDocument plain;
+    pipeline::process_document(text, config, plain_scratch, plain);
+    for (const size_t room_size : {size_t{0}, plain.shingles.size() / 2, size_t{40000}}) {
+      pipeline::DocumentScratch scratch;
+      pipeline::ProcessedDocument got;
+      std::vector<uint64_t> room(room_size + 1);
+      scratch.sort_room = std::span<uint64_t>(room.data(), room_size);
+      pipeline::process_document(text, config, scratch, got);
+      const std::span<uint64_t> in_room = scratch.sort_room;
+      const std::string where = std::to_string(text.size()) + " " + std::to_string(room_size);
+      EXPECT_EQ(got.exact, plain.exact) << where;
+      EXPECT_EQ(got.empty, plain.empty) << where;
+      if (in_room.data() != nullptr) {
+        EXPECT_TRUE(got.shingles.empty()) << where;
+        EXPECT_EQ(in_room.data(), room.data()) << where;
+        EXPECT_EQ(std::vector<uint64_t>(in_room.begin(), in_room.end()), plain.shingles) << where;
+      } else {
+        // Only a room the set's sequence does not fit is declined.
+        EXPECT_LT(room_size, plain.shingles.size()) << where;
+        EXPECT_EQ(got.shingles, plain.shingles) << where;
       }
     }
   }

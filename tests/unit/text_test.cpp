@@ -718,6 +718,14 @@ TEST(FastPaths, SortUniqueMatchesStdSort) {
       std::vector<uint64_t> expected = v;
       std::sort(expected.begin(), expected.end());
       expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+      // sort_unique_into() to a separate buffer, with a guard past its end:
+      // dedup's arena offers exactly the room the values need.
+      std::vector<uint64_t> into_input = v;
+      std::vector<uint64_t> into(n + 1, 0x5a5a5a5a5a5a5a5aULL);
+      const size_t unique = sort_unique_into(into_input, scratch, into.data());
+      ASSERT_EQ(into.back(), 0x5a5a5a5a5a5a5a5aULL) << n << " " << variant;
+      into.resize(unique);
+      ASSERT_EQ(into, expected) << n << " " << variant;
       sort_unique(v, scratch);
       ASSERT_EQ(v, expected) << n << " " << variant;
     }
@@ -823,6 +831,23 @@ TEST(Normalize, LineBreaksOnRandomText) {
     }
     // Now and then a stray byte that makes the text invalid UTF-8.
     if (iter % 5 == 0 && !s.empty()) s[rng.below(s.size())] = static_cast<char>(0x80 + rng.below(128));
+    expect_line_breaks_slice_lines(s);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
+// The breaks start with room for 64-byte lines and grow: texts of short lines,
+// long enough to grow several times in each path that stores breaks (sixteen-
+// and eight-byte blocks, byte by byte, clusters), alone and interleaved.
+TEST(Normalize, LineBreaksGrowPastShortLines) {
+  static const char* const kLines[] = {"a\n", "\n", "ab cd\n", "  \n", "\x01\n", "\u00e9\n", "\u0301\n", "\u4e2d\n",
+                                       "a b c d e f g h i\n"};
+  Rng rng(4242);
+  for (size_t pick = 0; pick <= std::size(kLines); ++pick) {
+    std::string s;
+    while (s.size() < 5000) {
+      s += kLines[pick < std::size(kLines) ? pick : rng.below(std::size(kLines))];
+    }
     expect_line_breaks_slice_lines(s);
     if (::testing::Test::HasFatalFailure()) return;
   }
