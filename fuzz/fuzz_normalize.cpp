@@ -109,6 +109,22 @@ void check_line_breaks(std::string_view input, const NormalizedText& expected) {
   FUZZ_CHECK(keys == line_by_line, "line keys from the whole text differ from line_key() per line");
   doppel::boilerplate::line_keys(input, scratch, keys);
   FUZZ_CHECK(keys == line_by_line, "line_keys() differs from line_key() per line");
+
+  // strip_normalized() against strip() with every other line key as boilerplate,
+  // so kept and dropped lines meet in every way the input allows.
+  std::vector<doppel::boilerplate::Line> lines;
+  for (size_t i = 0; i < line_by_line.size(); i += 2) lines.push_back({line_by_line[i], 2, 0});
+  const doppel::boilerplate::BoilerplateSet set(std::move(lines));
+  std::string content, normalized_content;
+  std::vector<std::pair<uint64_t, std::string>> examples, expected_examples;
+  const auto stripped = doppel::boilerplate::strip(input, set, scratch, content, &expected_examples);
+  normalize(content, scratch);
+  const auto got = doppel::boilerplate::strip_normalized(input, fast, set, normalized_content, &examples);
+  FUZZ_CHECK(normalized_content == scratch.text, "content read off the whole text differs from its normalisation");
+  FUZZ_CHECK(got.lines == stripped.lines && got.boilerplate_lines == stripped.boilerplate_lines &&
+                 got.bytes == stripped.bytes && got.boilerplate_bytes == stripped.boilerplate_bytes &&
+                 examples == expected_examples,
+             "strip_normalized() counts differ from strip()");
 }
 
 }  // namespace

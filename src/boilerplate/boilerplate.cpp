@@ -29,6 +29,27 @@ uint64_t key_of_normalized_line(std::string_view normalized) {
   return h ? h : 1;  // 0 means "empty line"
 }
 
+// Line j (0-based, split on '\n') of the text `whole` normalises, as that line
+// normalised on its own would read.
+std::string_view normalized_line(const text::NormalizedText& whole, size_t j) {
+  // Why a slice is the line's own normalisation: a '\n' is whitespace and ends
+  // every cluster, so nothing composes, reorders or drops across it, and the
+  // normaliser's only state carried over it is "some output exists, a space is
+  // pending". That state changes nothing until the line's first character, which
+  // it prefixes with the joining space; trailing whitespace stays pending into
+  // the next line's joining space (or the end). A normalised line never starts
+  // with a space, so a leading space in the slice is always the joining one.
+  // The '\r' that for_each_line strips is whitespace just before the '\n'.
+  // tests/unit/boilerplate_test.cpp and fuzz/fuzz_normalize.cpp check this
+  // against line_key() line by line.
+  const std::string_view text = whole.text;
+  const size_t begin = j == 0 ? 0 : whole.line_breaks[j - 1];
+  const size_t end = j < whole.line_breaks.size() ? whole.line_breaks[j] : text.size();
+  std::string_view line = text.substr(begin, end - begin);
+  if (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+  return line;
+}
+
 void sort_unique(std::vector<uint64_t>& keys) {
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
@@ -47,27 +68,10 @@ void line_keys(std::string_view text, text::NormalizedText& scratch, std::vector
 }
 
 void line_keys_of_normalized(const text::NormalizedText& whole, std::vector<uint64_t>& out) {
-  // Why a slice is the line's own normalisation: a '\n' is whitespace and ends
-  // every cluster, so nothing composes, reorders or drops across it, and the
-  // normaliser's only state carried over it is "some output exists, a space is
-  // pending". That state changes nothing until the line's first character, which
-  // it prefixes with the joining space; trailing whitespace stays pending into
-  // the next line's joining space (or the end). A normalised line never starts
-  // with a space, so a leading space in the slice is always the joining one.
-  // The '\r' that for_each_line strips is whitespace just before the '\n'.
-  // tests/unit/boilerplate_test.cpp and fuzz/fuzz_normalize.cpp check this
-  // against line_key() line by line.
-  const std::string_view text = whole.text;
   out.clear();
-  size_t begin = 0;
-  auto add = [&](size_t end) {
-    std::string_view line = text.substr(begin, end - begin);
-    if (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-    if (uint64_t k = key_of_normalized_line(line)) out.push_back(k);
-    begin = end;
-  };
-  for (const uint32_t end : whole.line_breaks) add(end);
-  add(text.size());
+  for (size_t j = 0; j <= whole.line_breaks.size(); ++j) {
+    if (uint64_t k = key_of_normalized_line(normalized_line(whole, j))) out.push_back(k);
+  }
   sort_unique(out);
 }
 
@@ -143,6 +147,34 @@ Stripped strip(std::string_view text, const BoilerplateSet& set, text::Normalize
     }
     if (!content.empty()) content.push_back('\n');
     content.append(line);
+  });
+  return s;
+}
+
+Stripped strip_normalized(std::string_view text, const text::NormalizedText& whole, const BoilerplateSet& set,
+                          std::string& normalized_content, std::vector<std::pair<uint64_t, std::string>>* examples) {
+  Stripped s;
+  normalized_content.clear();
+  normalized_content.reserve(whole.text.size());  // the content is never longer than the whole
+  size_t j = 0;  // for_each_line meets the lines in the order of whole.line_breaks
+  for_each_line(text, [&](std::string_view line) {
+    const std::string_view normalized = normalized_line(whole, j++);
+    const uint64_t k = key_of_normalized_line(normalized);
+    if (!k) return;
+    // The counts are of ORIGINAL bytes, as strip() reports them.
+    ++s.lines;
+    s.bytes += line.size();
+    if (set.contains(k)) {
+      ++s.boilerplate_lines;
+      s.boilerplate_bytes += line.size();
+      if (examples) examples->push_back({k, std::string(line)});
+      return;
+    }
+    // strip()'s content is the kept lines joined by '\n'; normalising it joins
+    // their non-empty normalisations with single spaces (see normalized_line and
+    // text::NormalizedText::line_breaks), and a kept line's is never empty.
+    if (!normalized_content.empty()) normalized_content.push_back(' ');
+    normalized_content.append(normalized);
   });
   return s;
 }

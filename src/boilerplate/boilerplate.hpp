@@ -19,6 +19,7 @@
 //   for (each document) { line_keys(text, scratch, keys); stats.add(keys, source); }
 //   BoilerplateSet set = stats.finish(options);
 //   Stripped s = strip(text, set, scratch, content);   // content: text without boilerplate lines
+//   (or strip_normalized(text, whole, set, normalized_content) on a whole-text normalisation)
 #pragma once
 
 #include <cstdint>
@@ -103,5 +104,14 @@ struct Stripped {
 // original text is recorded there as (key, text).
 Stripped strip(std::string_view text, const BoilerplateSet& set, text::NormalizedText& scratch,
                std::string& content, std::vector<std::pair<uint64_t, std::string>>* examples = nullptr);
+
+// strip() for a caller that normalises the whole text anyway: every line's key is
+// read off `whole`, the normalisation of `text` made with its line breaks, and
+// `normalized_content` receives text::normalize() of strip()'s content, made from
+// the kept lines' slices of `whole` instead of normalising them again. Counts
+// and examples are strip()'s, line for line.
+Stripped strip_normalized(std::string_view text, const text::NormalizedText& whole, const BoilerplateSet& set,
+                          std::string& normalized_content,
+                          std::vector<std::pair<uint64_t, std::string>>* examples = nullptr);
 
 }  // namespace doppel::boilerplate

@@ -22,28 +22,33 @@ void process_document(std::string_view original, const ShingleConfig& config, Do
   out.only_boilerplate = false;
   bool line_keys_pending = scratch.line_keys_wanted;
   if (filter.set && !filter.set->empty()) {
-    // Boilerplate is learned before a set exists, so this is never the hot path.
-    if (line_keys_pending) boilerplate::line_keys(original, scratch.normalized, scratch.line_keys);
+    // Boilerplate is learned before a set exists, so this is not the main pass,
+    // but dedup sketches every document holding a boilerplate line again (every
+    // book of Project Gutenberg). One normalisation of the whole text gives its
+    // exact hash, every line's key and the normalised content, where strip()
+    // would normalise each line, then the content, then the whole text again.
+    // Its sets go to ProcessedDocument::shingles, never into an offered room.
+    scratch.sort_room = {};
+    text::normalize(original, scratch.normalized, false, /*with_line_breaks=*/true);
+    if (line_keys_pending) boilerplate::line_keys_of_normalized(scratch.normalized, scratch.line_keys);
     line_keys_pending = false;
-    std::string content;
-    boilerplate::Stripped st = boilerplate::strip(original, *filter.set, scratch.normalized, content, filter.examples);
+    boilerplate::Stripped st = boilerplate::strip_normalized(original, scratch.normalized, *filter.set,
+                                                             scratch.normalized_content, filter.examples);
     if (st.boilerplate_lines > 0) {
       out.boilerplate_fraction = st.fraction();
-      std::vector<uint64_t> content_shingles;
-      bool has_content = false;
-      if (!content.empty()) {
-        shingle_text(content, config, scratch, out, false);
-        has_content = !out.empty;
-        content_shingles.swap(out.shingles);
-      }
+      // Shingled as shingle_text() shingles a text it has normalised.
+      text::shingle_hashes(scratch.normalized_content, token_mode(config), config.ngram, scratch.shingles);
+      const bool has_content = !scratch.shingles.empty();
+      text::sort_unique(scratch.shingles, scratch.sort);
       if (has_content && !filter.whole_text_tokens) {
-        text::normalize(original, scratch.normalized, false);
         out.exact = core::exact_hash(scratch.normalized.text);
         out.normalized_bytes = scratch.normalized.text.size();
         out.empty = false;  // the content has words, so the whole text does
-        out.shingles.swap(content_shingles);
+        out.shingles.swap(scratch.shingles);
         return;
       }
+      std::vector<uint64_t> content_shingles;
+      content_shingles.swap(scratch.shingles);
       // The whole text last, so the scratch describes it (explain aligns on it).
       shingle_text(original, config, scratch, out, with_offsets);
       if (has_content) {

@@ -36,6 +36,7 @@ struct DocumentScratch {
   // it makes anyway instead of normalising every line a second time.
   bool line_keys_wanted = false;
   std::vector<uint64_t> line_keys;
+  std::string normalized_content;  // the text less its boilerplate lines, normalised (boilerplate pass)
   // Room a caller offers for the next document's sorted shingle set (dedup: the
   // rest of its arena block, sparing a copy of every set). The main path sorts
   // straight into it when the set fits, then leaves here the part the set took

@@ -155,5 +155,73 @@ TEST(Boilerplate, StripKeepsContentAndReportsTheShare) {
   EXPECT_DOUBLE_EQ(all.fraction(), 1.0);
 }
 
+// strip_normalized() against its definition: strip(), then the content
+// normalised on its own; counts, examples and normalised content must agree.
+void expect_strip_normalized_as_strip(const std::string& text, const BoilerplateSet& set) {
+  text::NormalizedText scratch;
+  std::string content;
+  std::vector<std::pair<uint64_t, std::string>> expected_examples, examples;
+  const Stripped expected = strip(text, set, scratch, content, &expected_examples);
+  text::normalize(content, scratch);
+  const std::string expected_content = scratch.text;
+  for (const bool with_offsets : {false, true}) {
+    text::NormalizedText whole;
+    text::normalize(text, whole, with_offsets, /*with_line_breaks=*/true);
+    std::string normalized_content = "left over from an earlier document";
+    examples.clear();
+    const Stripped got = strip_normalized(text, whole, set, normalized_content, &examples);
+    ASSERT_EQ(normalized_content, expected_content) << with_offsets << " " << ::testing::PrintToString(text);
+    ASSERT_EQ(got.lines, expected.lines) << ::testing::PrintToString(text);
+    ASSERT_EQ(got.boilerplate_lines, expected.boilerplate_lines) << ::testing::PrintToString(text);
+    ASSERT_EQ(got.bytes, expected.bytes) << ::testing::PrintToString(text);
+    ASSERT_EQ(got.boilerplate_bytes, expected.boilerplate_bytes) << ::testing::PrintToString(text);
+    ASSERT_EQ(examples, expected_examples) << ::testing::PrintToString(text);
+  }
+}
+
+BoilerplateSet set_of(std::initializer_list<std::string_view> boilerplate_lines) {
+  text::NormalizedText s;
+  std::vector<Line> lines;
+  for (std::string_view l : boilerplate_lines) lines.push_back({line_key(l, s), 30, 0});
+  std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.key < b.key; });
+  lines.erase(std::unique(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.key == b.key; }),
+              lines.end());
+  return BoilerplateSet(std::move(lines));
+}
+
+TEST(Boilerplate, StripNormalizedMatchesStripThenNormalize) {
+  // Boilerplate lines that meet their neighbours in ways normalisation could
+  // join across: combining marks, jamo, CJK, spaces, controls, invalid bytes.
+  const BoilerplateSet set = set_of({"Sign in", "share this post", "\u0301", "\u1161\u11a8", "\u4e2d\u6587",
+                                     "\xff", "e", "---", "\u00a8"});
+  for (const char* text :
+       {"", "\n", "Sign in", "Sign in\n", "\nSign in", "Sign in\nThe council met.\n\nIt voted.\r\nshare THIS post",
+        "  Sign   IN  \r\n  kept  \r\n\r\n  also kept\t\n", "kept\nSign in\nkept", "e\n\u0301\ne\u0301",
+        "\u1100\n\u1161\u11a8\n\u1100", "x\n\u4e2d\u6587\ny\n\u4e2d\u6587z", "ok\n\xff\nok\xff\n\xff",
+        "a\n---\n- - -\nb", "\u00a8\n \u00a8x\n\u00a8", "\x01\nSign in\x01\n\x7f\nword", "a\rb\nSign in\r\r\nc\r",
+        "\u00a0Sign in\u2028\nshare this post\n\u3000x\u3000", "\xe4\xb8\nSign in\n\xad\xe4", "\xc3\n\xa9\nsign in",
+        "Sign in\nSign in\nsign in\nSIGN IN"}) {
+    expect_strip_normalized_as_strip(text, set);
+  }
+}
+
+TEST(Boilerplate, StripNormalizedOnRandomText) {
+  static const char* const kPieces[] = {
+      " ",  "  ", "\t", "\r", "\n", "\r\n", "\n\n", "word", "Word", "e", "\u0301", "\u0308", "\u1100",
+      "\u1161", "\u11a8", "\u4e2d", "\u6587", "\u00a0", "\u2028", "\u200b", "\ufeff", "\x01", "\x7f",
+      "\xc2\x85", "\xff", "\xe4\xb8", "\x80", "\u00a8", "\ufb01", "\u2019", "\u2014", "\uff21",
+      "\nSign in\n", "\nshare THIS post", "Sign in", "\n\u0301\n", "\ne\n",
+      "The quick brown fox jumps over the lazy dog, again and again.", "0123456789abcdef"};
+  const BoilerplateSet set = set_of({"Sign in", "share this post", "\u0301", "e", "word", "\u4e2d"});
+  uint64_t state = 20261122;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string text;
+    const uint64_t pieces = next_random(state) % 24;
+    for (uint64_t k = 0; k < pieces; ++k) text += kPieces[next_random(state) % std::size(kPieces)];
+    expect_strip_normalized_as_strip(text, set);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
 }  // namespace
 }  // namespace doppel::boilerplate

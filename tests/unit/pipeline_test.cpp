@@ -237,6 +237,61 @@ pipeline::ProcessedDocument stripped_the_long_way(const std::string& text, const
   return whole;
 }
 
+TEST(DocumentStage, BoilerplateFromOneNormalisationMatchesStrip) {
+  // The boilerplate branch normalises the whole text once and reads the content
+  // off it; everything it reports must be what strip() and normalising the
+  // content and the whole text separately give.
+  static const char* const kPieces[] = {
+      "\n", "\r\n", "\n\n", " ", "\t", "Sign in", "\nSign in\n", "\n  SHARE this   post \r\n", "\n\u0301\n",
+      "e", "\u0301", "\u4e2d\u6587", "\u00a0", "\xff", "\x01", "---", "one two three four five six seven",
+      "the council met and it voted", "Word", "\u2019s", "\ufb01"};
+  text::NormalizedText s;
+  std::vector<boilerplate::Line> lines;
+  for (const char* l : {"Sign in", "share this post", "\u0301", "---"}) lines.push_back({boilerplate::line_key(l, s), 30, 0});
+  std::sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  const boilerplate::BoilerplateSet set(lines);
+  std::vector<std::string> texts = {"", "Sign in", "Sign in\n---\n\n", "Sign in\none two three four five six",
+                                    "---\nSign in\nwords", "x\nSign in\r\n\u0301\ne"};
+  uint64_t state = 7;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    for (uint64_t k = 0, n = (state >> 33) % 30; k < n; ++k) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      text += kPieces[(state >> 33) % std::size(kPieces)];
+    }
+    texts.push_back(text);
+  }
+  const pipeline::ShingleConfig config;
+  for (const std::string& text : texts) {
+    std::vector<std::pair<uint64_t, std::string>> expected_examples;
+    const pipeline::ProcessedDocument expected = stripped_the_long_way(text, set, expected_examples);
+    for (const bool whole_text_tokens : {true, false}) {
+      for (const bool with_offsets : {false, true}) {
+        if (with_offsets && !whole_text_tokens) continue;  // explain always wants the whole text's tokens
+        std::vector<std::pair<uint64_t, std::string>> examples;
+        pipeline::DocumentScratch scratch;
+        pipeline::ProcessedDocument got;
+        pipeline::process_document(text, config, scratch, got, with_offsets, {&set, &examples, whole_text_tokens});
+        const std::string where = ::testing::PrintToString(text) + (whole_text_tokens ? " tokens" : " again");
+        ASSERT_EQ(got.shingles, expected.shingles) << where;
+        ASSERT_EQ(got.exact, expected.exact) << where;
+        ASSERT_EQ(got.normalized_bytes, expected.normalized_bytes) << where;
+        ASSERT_EQ(got.empty, expected.empty) << where;
+        ASSERT_EQ(got.boilerplate_fraction, expected.boilerplate_fraction) << where;
+        ASSERT_EQ(got.only_boilerplate, expected.only_boilerplate) << where;
+        ASSERT_EQ(examples, expected_examples) << where;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace doppel
+
+namespace doppel {
+namespace {
+
 // Sets written in place (room + claim) and copied in (store) must share blocks
 // without overlapping, and an unclaimed room must be offered again.
 TEST(ShingleArena, RoomAndClaimInterleaveWithStore) {
