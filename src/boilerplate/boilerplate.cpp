@@ -130,12 +130,20 @@ BoilerplateSet LineStats::finish(const Options& options) {
   return BoilerplateSet(std::move(boilerplate));
 }
 
-Stripped strip(std::string_view text, const BoilerplateSet& set, text::NormalizedText& scratch, std::string& content,
-               std::vector<std::pair<uint64_t, std::string>>* examples) {
+namespace {
+
+// The rule both strips share: `key_of(line, j)` keys original line j (0 for a
+// line that normalises to nothing, which does not count), counts and examples
+// are of original bytes, and `keep(line, j)` receives every other line that is
+// not boilerplate, in order.
+template <typename KeyOf, typename Keep>
+Stripped strip_lines(std::string_view text, const BoilerplateSet& set,
+                     std::vector<std::pair<uint64_t, std::string>>* examples, KeyOf key_of, Keep keep) {
   Stripped s;
-  content.clear();
+  size_t j = 0;
   for_each_line(text, [&](std::string_view line) {
-    uint64_t k = line_key(line, scratch);
+    const size_t index = j++;
+    const uint64_t k = key_of(line, index);
     if (!k) return;
     ++s.lines;
     s.bytes += line.size();
@@ -145,38 +153,43 @@ Stripped strip(std::string_view text, const BoilerplateSet& set, text::Normalize
       if (examples) examples->push_back({k, std::string(line)});
       return;
     }
-    if (!content.empty()) content.push_back('\n');
-    content.append(line);
+    keep(line, index);
   });
   return s;
 }
 
+}  // namespace
+
+Stripped strip(std::string_view text, const BoilerplateSet& set, text::NormalizedText& scratch, std::string& content,
+               std::vector<std::pair<uint64_t, std::string>>* examples) {
+  content.clear();
+  return strip_lines(
+      text, set, examples, [&](std::string_view line, size_t) { return line_key(line, scratch); },
+      [&](std::string_view line, size_t) {
+        if (!content.empty()) content.push_back('\n');
+        content.append(line);
+      });
+}
+
 Stripped strip_normalized(std::string_view text, const text::NormalizedText& whole, const BoilerplateSet& set,
                           std::string& normalized_content, std::vector<std::pair<uint64_t, std::string>>* examples) {
-  Stripped s;
   normalized_content.clear();
   normalized_content.reserve(whole.text.size());  // the content is never longer than the whole
-  size_t j = 0;  // for_each_line meets the lines in the order of whole.line_breaks
-  for_each_line(text, [&](std::string_view line) {
-    const std::string_view normalized = normalized_line(whole, j++);
-    const uint64_t k = key_of_normalized_line(normalized);
-    if (!k) return;
-    // The counts are of ORIGINAL bytes, as strip() reports them.
-    ++s.lines;
-    s.bytes += line.size();
-    if (set.contains(k)) {
-      ++s.boilerplate_lines;
-      s.boilerplate_bytes += line.size();
-      if (examples) examples->push_back({k, std::string(line)});
-      return;
-    }
-    // strip()'s content is the kept lines joined by '\n'; normalising it joins
-    // their non-empty normalisations with single spaces (see normalized_line and
-    // text::NormalizedText::line_breaks), and a kept line's is never empty.
-    if (!normalized_content.empty()) normalized_content.push_back(' ');
-    normalized_content.append(normalized);
-  });
-  return s;
+  std::string_view normalized;  // the line being keyed, for keep
+  // for_each_line meets the lines in the order of whole.line_breaks.
+  return strip_lines(
+      text, set, examples,
+      [&](std::string_view, size_t j) {
+        normalized = normalized_line(whole, j);
+        return key_of_normalized_line(normalized);
+      },
+      [&](std::string_view, size_t) {
+        // strip()'s content is the kept lines joined by '\n'; normalising it joins
+        // their non-empty normalisations with single spaces (see normalized_line and
+        // text::NormalizedText::line_breaks), and a kept line's is never empty.
+        if (!normalized_content.empty()) normalized_content.push_back(' ');
+        normalized_content.append(normalized);
+      });
 }
 
 }  // namespace doppel::boilerplate
