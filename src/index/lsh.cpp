@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <numeric>
 #include <sstream>
 
 #include "sketch/minhash.hpp"
@@ -275,22 +276,11 @@ std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatur
                                               uint32_t num_docs, int num_perm,
                                               const Banding& banding,
                                               const BucketLimits& limits) {
-  if (num_perm < 1 || banding.rows < 1 || banding.bands < 1) return {};
-  const std::size_t k = static_cast<std::size_t>(num_perm);
-  const std::size_t rows = static_cast<std::size_t>(banding.rows);
-  // The API cannot report an error, so a banding wider than the signature or a
-  // short signature array is trimmed to what is there rather than read past.
-  const std::size_t bands = std::min(static_cast<std::size_t>(banding.bands), k / rows);
-  const std::size_t docs =
-      std::min(static_cast<std::size_t>(num_docs), signatures.size() / k);
-  if (bands == 0 || docs < 2) return {};
-
-  std::vector<uint32_t> live;  // documents with at least one shingle
-  live.reserve(docs);
-  for (std::size_t d = 0; d < docs; ++d) {
-    if (signatures[d * k] != sketch::kEmpty) live.push_back(static_cast<uint32_t>(d));
-  }
-  return band_candidates(signatures, k, rows, bands, live, live, limits);
+  // Document d is row d; rows past the end of `signatures` count as empty
+  // documents, which trims a short signature array as the API promises.
+  std::vector<uint32_t> rows(num_docs);
+  std::iota(rows.begin(), rows.end(), uint32_t{0});
+  return jaccard_candidates(signatures, rows, num_perm, banding, limits);
 }
 
 std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatures,
@@ -300,6 +290,8 @@ std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatur
   if (num_perm < 1 || banding.rows < 1 || banding.bands < 1) return {};
   const std::size_t k = static_cast<std::size_t>(num_perm);
   const std::size_t band_rows = static_cast<std::size_t>(banding.rows);
+  // The API cannot report an error, so a banding wider than the signature or a
+  // short signature array is trimmed to what is there rather than read past.
   const std::size_t bands = std::min(static_cast<std::size_t>(banding.bands), k / band_rows);
   const std::size_t docs = std::min(rows.size(), std::size_t{std::numeric_limits<uint32_t>::max()});
   const std::size_t stored = signatures.size() / k;
