@@ -116,6 +116,22 @@ int open_for_reading(const std::string& path, Fd& fd, struct stat& st) {
   return 0;
 }
 
+}  // namespace
+
+int read_at(int fd, uint64_t offset, char* out, size_t length, size_t& got) {
+  got = 0;
+  while (got < length) {
+    const ssize_t n = ::pread(fd, out + got, length - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+namespace {
+
 // Reads to end of file (regular files or pipes). Stops early once more than
 // `limit` bytes arrived, setting `over_limit`.
 int read_all(int fd, uint64_t size_hint, uint64_t limit, std::string& out, bool& over_limit) {
@@ -651,14 +667,11 @@ Status InputSet::read_again(uint32_t index, std::span<const SourcePos> positions
     std::string line;
     for (const SourcePos& pos : positions) {
       line.resize(pos.length);
-      size_t done = 0;
-      while (done < line.size()) {
-        const ssize_t n = ::pread(fd, line.data() + done, line.size() - done, static_cast<off_t>(pos.offset + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(errno)));
-        if (n == 0) return gone(pos);
-        done += static_cast<size_t>(n);
+      size_t got = 0;
+      if (const int err = read_at(fd, pos.offset, line.data(), line.size(), got)) {
+        return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(err)));
       }
+      if (got < line.size()) return gone(pos);
       Record rec;
       rec.pos = pos;
       const detail::LineOutcome outcome = context.parser.parse(line, rec);

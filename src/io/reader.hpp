@@ -172,6 +172,12 @@ class InputSet {
   bool opened_ = false;
 };
 
+// Reads bytes [offset, offset + length) of the open file `fd` into `out`,
+// retrying short reads and EINTR; for callers of InputSet::with_plain_jsonl.
+// Returns 0 or the errno of the failed read; `got` < length means the file
+// ended first (it changed since the offsets were taken).
+int read_at(int fd, uint64_t offset, char* out, size_t length, size_t& got);
+
 // Replaces every invalid UTF-8 sequence in `bytes` with U+FFFD (maximal-subpart
 // rule, as in the Unicode standard) and NUL with U+FFFD. Returns the counts.
 struct Utf8Repair {

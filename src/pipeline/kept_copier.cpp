@@ -2,9 +2,7 @@
 #include "pipeline/kept_copier.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 #include <condition_variable>
@@ -80,15 +78,13 @@ Status read_runs(int fd, const std::string& display, const std::vector<KeptRecor
     const uint64_t length = kept[j].offset + kept[j].length - begin;
     const size_t at = chunk.size();
     chunk.resize(at + length);
-    for (uint64_t done = 0; done < length;) {
-      const ssize_t n = ::pread(fd, chunk.data() + at + done, length - done, static_cast<off_t>(begin + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return io_error(fmt::format("cannot read {}: {}", display, std::strerror(errno)));
-      if (n == 0) {
-        return io_error(fmt::format("input changed during the run: {} no longer holds record {} (the file is shorter)",
-                                    display, *kept[i].id));
-      }
-      done += static_cast<uint64_t>(n);
+    size_t got = 0;
+    if (const int err = io::read_at(fd, begin, chunk.data() + at, length, got)) {
+      return io_error(fmt::format("cannot read {}: {}", display, std::strerror(err)));
+    }
+    if (got < length) {
+      return io_error(fmt::format("input changed during the run: {} no longer holds record {} (the file is shorter)",
+                                  display, *kept[i].id));
     }
     chunk.push_back('\n');
     if (chunk.size() >= kChunkBytes) DOPPEL_TRY(flush());
