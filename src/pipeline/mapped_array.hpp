@@ -52,13 +52,6 @@ class MappedArray {
   }
   void push_back(const T& value) { append(&value, 1); }
 
-  // Growing fills the new values with T{}, as std::vector does.
-  void resize(size_t n) {
-    reserve(n);
-    if (n > size_) std::fill(data_ + size_, data_ + n, T{});
-    size_ = n;
-  }
-
   void reserve(size_t n) {
     if (n <= capacity_) return;
     size_t bytes = std::max(capacity_ * sizeof(T) * 2, size_t{1} << 20);
