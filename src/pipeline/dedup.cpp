@@ -417,7 +417,8 @@ void DedupRun::process_batch(BatchWork& work) {
     for (size_t i = r.begin(); i != r.end(); ++i) {
       const std::span<uint32_t> sig(work.sigs.data() + i * k, k);
       work.processed[i] = sketch_document(records[i].text, w, sig, nullptr);
-      if (learn_boilerplate) work.line_keys[i].swap(w.document.line_keys);
+      // Copied, not swapped: the scratch keeps its capacity for the next document.
+      if (learn_boilerplate) work.line_keys[i].assign(w.document.line_keys.begin(), w.document.line_keys.end());
       if (opt_.level == Level::kStory) {
         // Story terms come from the whole text: idf already discounts template words.
         DocumentScratch& s = w.document;
