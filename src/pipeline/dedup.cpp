@@ -23,7 +23,6 @@
 #include <numeric>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 
 #include <unistd.h>
 
@@ -35,6 +34,7 @@
 #include "io/reader.hpp"
 #include "match/verify.hpp"
 #include "pipeline/document_stage.hpp"
+#include "pipeline/id_index.hpp"
 #include "pipeline/kept_copier.hpp"
 #include "pipeline/mapped_array.hpp"
 #include "pipeline/quality_stages.hpp"
@@ -149,6 +149,7 @@ class DedupRun {
     FeedBatch batch;
     std::vector<SketchedDoc> processed;
     std::vector<uint32_t> sigs;  // batch.records.size() rows of num_perm values
+    std::vector<uint64_t> id_hashes;  // IdIndex::hash of each record's id
     // --boilerplate auto: each record's distinct line keys, counted in input order.
     std::vector<std::vector<uint64_t>> line_keys;
     std::vector<story::TermVector> terms;  // --level story only
@@ -245,7 +246,7 @@ class DedupRun {
 
   std::vector<Doc> docs_;
   MappedArray<uint32_t> signatures_;  // docs_.size() rows of num_perm values
-  std::unordered_map<std::string, uint32_t> id_index_;
+  IdIndex id_index_;  // the first document with each id
   std::vector<Rejection> rejected_;
   uint64_t records_seen_ = 0;
   uint64_t repaired_ = 0;
@@ -408,6 +409,7 @@ void DedupRun::process_batch(BatchWork& work) {
   const bool learn_boilerplate = opt_.boilerplate == BoilerplateMode::kAuto;
   work.processed.resize(records.size());
   work.sigs.resize(records.size() * k);
+  work.id_hashes.resize(records.size());
   if (learn_boilerplate) work.line_keys.resize(records.size());
   if (opt_.level == Level::kStory) work.terms.resize(records.size());
   tbb::parallel_for(tbb::blocked_range<size_t>(0, records.size()), [&](const tbb::blocked_range<size_t>& r) {
@@ -417,6 +419,7 @@ void DedupRun::process_batch(BatchWork& work) {
     for (size_t i = r.begin(); i != r.end(); ++i) {
       const std::span<uint32_t> sig(work.sigs.data() + i * k, k);
       work.processed[i] = sketch_document(records[i].text, w, sig, nullptr);
+      work.id_hashes[i] = IdIndex::hash(records[i].id);
       // Copied, not swapped: the scratch keeps its capacity for the next document.
       if (learn_boilerplate) work.line_keys[i].assign(w.document.line_keys.begin(), w.document.line_keys.end());
       if (opt_.level == Level::kStory) {
@@ -436,6 +439,8 @@ Status DedupRun::accept_batch(BatchWork& work) {
   auto& problems = work.batch.problems;
   const size_t k = signature_width();
   size_t next_problem = 0;
+  // The id lookups below are cache misses; a batch's slots fit in L2.
+  for (const uint64_t h : work.id_hashes) id_index_.prefetch(h);
   // Records and problems in the order the reader met them.
   for (size_t i = 0; i <= records.size(); ++i) {
     while (next_problem < problems.size() && problems[next_problem].first == i) {
@@ -462,9 +467,11 @@ Status DedupRun::accept_batch(BatchWork& work) {
                                         : "empty document: no words left after normalisation"}));
       continue;
     }
-    auto [it, inserted] = id_index_.try_emplace(r.id, static_cast<uint32_t>(docs_.size()));
-    if (!inserted) {
-      const Doc& first = docs_[it->second];
+    const std::optional<uint32_t> holder = id_index_.insert(
+        work.id_hashes[i], r.id, static_cast<uint32_t>(docs_.size()),
+        [&](uint32_t d) -> const std::string& { return docs_[d].id; });
+    if (holder) {
+      const Doc& first = docs_[*holder];
       const std::string& first_file = inputs_->files()[first.pos.file_index].display;
       DOPPEL_TRY(reject({file, line, r.pos.offset, r.id,
                          fmt::format("duplicate id \"{}\" (first seen at {})", r.id,

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "doppel/doppel.hpp"
 #include "pipeline/document_stage.hpp"
+#include "pipeline/id_index.hpp"
 #include "pipeline/mapped_array.hpp"
 #include "pipeline/shingle_arena.hpp"
 #include "test_support.hpp"
@@ -173,6 +175,33 @@ TEST(MappedArray, KeepsValuesAcrossGrowth) {
   EXPECT_TRUE(a.empty());
   a.append(expected.data(), 3);
   EXPECT_EQ(a[2], expected[2]);
+}
+
+// IdIndex answers as std::unordered_map::try_emplace did, through growth,
+// repeated ids, and hashes shared by different ids (given by a weak hash here).
+TEST(IdIndex, FirstHolderOfEachIdAsAMapWouldSay) {
+  for (const bool weak_hash : {false, true}) {
+    pipeline::IdIndex index;
+    std::unordered_map<std::string, uint32_t> expected;
+    std::vector<std::string> ids;  // document d's id
+    uint32_t x = 12345;
+    for (int record = 0; record < 30000; ++record) {
+      x = x * 1664525u + 1013904223u;
+      const std::string id = "doc-" + std::to_string((x >> 8) % 20000);
+      const uint64_t h = weak_hash ? id.size() % 3 * 0x9e3779b97f4a7c15ULL : pipeline::IdIndex::hash(id);
+      const auto doc = static_cast<uint32_t>(ids.size());
+      const auto got = index.insert(h, id, doc, [&](uint32_t d) -> const std::string& { return ids[d]; });
+      const auto [it, inserted] = expected.try_emplace(id, doc);
+      ASSERT_EQ(got.has_value(), !inserted) << id;
+      if (got) {
+        ASSERT_EQ(*got, it->second) << id;
+      } else {
+        ids.push_back(id);
+      }
+      if (weak_hash && record == 3000) break;  // every lookup probes a long run: keep it short
+    }
+    EXPECT_EQ(index.size(), expected.size());
+  }
 }
 
 TEST(DocumentStage, LineKeysComeWithTheSketchUnchanged) {
