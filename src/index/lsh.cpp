@@ -183,29 +183,21 @@ Result<Banding> choose_banding(double threshold, int num_perm, double min_probab
 
 namespace {
 
-// Both entry points: `live` holds the documents with at least one shingle,
-// ascending, and row_of[i] the signature row of live[i].
-std::vector<CandidatePair> band_candidates(std::span<const uint32_t> signatures, std::size_t k,
-                                           std::size_t rows, std::size_t bands,
-                                           std::span<const uint32_t> live, std::span<const uint32_t> row_of,
-                                           const BucketLimits& limits) {
+// Documents per task when computing or gathering band keys.
+constexpr std::size_t kKeyBlock = 4096;
+
+// One band's key: the hash of its `rows` signature values.
+uint64_t band_key(const uint32_t* values, std::size_t rows) {
+  return XXH3_64bits(values, rows * sizeof(uint32_t));
+}
+
+// Both entry points: `keys` is band-major (keys[band * n + i] is band `band` of
+// the i-th live document), `live` holds those documents' numbers, ascending.
+std::vector<CandidatePair> band_candidates(std::span<const uint64_t> keys, std::size_t bands,
+                                           std::span<const uint32_t> live, const BucketLimits& limits) {
   std::vector<CandidatePair> result;
   if (live.size() < 2) return result;
-  // All bands' keys first, document by document, so each signature row is read
-  // once and in order rather than once per band at a stride of a whole row.
   const std::size_t n = live.size();
-  std::vector<uint64_t> keys(bands * n);  // band-major
-  constexpr std::size_t kHashBlock = 4096;
-  tbb::parallel_for(std::size_t{0}, (n + kHashBlock - 1) / kHashBlock, [&](std::size_t block) {
-    const std::size_t end = std::min(n, (block + 1) * kHashBlock);
-    for (std::size_t i = block * kHashBlock; i < end; ++i) {
-      const uint32_t* row = signatures.data() + std::size_t{row_of[i]} * k;
-      for (std::size_t band = 0; band < bands; ++band) {
-        keys[band * n + i] = XXH3_64bits(row + band * rows, rows * sizeof(uint32_t));
-      }
-    }
-  });
-
   struct BandScratch {
     std::vector<uint64_t> filter;
     std::vector<KeyedDoc> hashed, keyed;  // in document order; grouped by key
@@ -219,14 +211,14 @@ std::vector<CandidatePair> band_candidates(std::span<const uint32_t> signatures,
   std::vector<std::vector<CandidatePair>> per_band(bands);
   tbb::parallel_for(std::size_t{0}, bands, [&](std::size_t band) {
     auto& [filter, hashed, keyed, counts, bucket] = scratch.local();
-    const uint64_t* band_keys = keys.data() + band * n;
+    const uint64_t* of_band = keys.data() + band * n;
     // Most documents share no band key with any other. A first pass marks which
     // key hashes occur twice (words 2w, 2w + 1: seen, seen twice) and only those
     // documents are grouped; a key held once is dropped for sure, the few kept by
     // a collision form buckets of one, which emit nothing.
     filter.assign(std::size_t{2} << (filter_bits - 6), 0);
     for (std::size_t i = 0; i < n; ++i) {
-      const uint64_t h = band_keys[i] >> filter_shift;
+      const uint64_t h = of_band[i] >> filter_shift;
       uint64_t* word = filter.data() + 2 * (h >> 6);
       const uint64_t bit = uint64_t{1} << (h & 63);
       word[1] |= word[0] & bit;
@@ -235,9 +227,9 @@ std::vector<CandidatePair> band_candidates(std::span<const uint32_t> signatures,
     hashed.resize(n);
     std::size_t kept = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      const uint64_t h = band_keys[i] >> filter_shift;
+      const uint64_t h = of_band[i] >> filter_shift;
       // Written always, kept when shared: no branch to mispredict.
-      hashed[kept] = {band_keys[i], live[i]};
+      hashed[kept] = {of_band[i], live[i]};
       kept += (filter[2 * (h >> 6) + 1] >> (h & 63)) & 1;
     }
     hashed.resize(kept);
@@ -287,15 +279,14 @@ std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatur
                                               std::span<const uint32_t> rows, int num_perm,
                                               const Banding& banding,
                                               const BucketLimits& limits) {
-  if (num_perm < 1 || banding.rows < 1 || banding.bands < 1) return {};
-  const std::size_t k = static_cast<std::size_t>(num_perm);
-  const std::size_t band_rows = static_cast<std::size_t>(banding.rows);
   // The API cannot report an error, so a banding wider than the signature or a
   // short signature array is trimmed to what is there rather than read past.
-  const std::size_t bands = std::min(static_cast<std::size_t>(banding.bands), k / band_rows);
+  const std::size_t bands = usable_bands(num_perm, banding);
   const std::size_t docs = std::min(rows.size(), std::size_t{std::numeric_limits<uint32_t>::max()});
-  const std::size_t stored = signatures.size() / k;
   if (bands == 0 || docs < 2) return {};
+  const std::size_t k = static_cast<std::size_t>(num_perm);
+  const std::size_t band_rows = static_cast<std::size_t>(banding.rows);
+  const std::size_t stored = signatures.size() / k;
 
   std::vector<uint32_t> live, row_of;  // positions whose row has at least one shingle
   live.reserve(docs);
@@ -307,7 +298,50 @@ std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatur
       row_of.push_back(r);
     }
   }
-  return band_candidates(signatures, k, band_rows, bands, live, row_of, limits);
+  // All bands' keys first, document by document, so each signature row is read
+  // once and in order rather than once per band at a stride of a whole row.
+  const std::size_t n = live.size();
+  std::vector<uint64_t> keys(bands * n);
+  tbb::parallel_for(std::size_t{0}, (n + kKeyBlock - 1) / kKeyBlock, [&](std::size_t block) {
+    const std::size_t end = std::min(n, (block + 1) * kKeyBlock);
+    for (std::size_t i = block * kKeyBlock; i < end; ++i) {
+      const uint32_t* row = signatures.data() + std::size_t{row_of[i]} * k;
+      for (std::size_t band = 0; band < bands; ++band) keys[band * n + i] = band_key(row + band * band_rows, band_rows);
+    }
+  });
+  return band_candidates(keys, bands, live, limits);
+}
+
+std::size_t usable_bands(int num_perm, const Banding& banding) {
+  if (num_perm < 1 || banding.rows < 1 || banding.bands < 1) return 0;
+  return std::min(static_cast<std::size_t>(banding.bands),
+                  static_cast<std::size_t>(num_perm) / static_cast<std::size_t>(banding.rows));
+}
+
+void band_keys(std::span<const uint32_t> signature, const Banding& banding, std::span<uint64_t> out) {
+  const std::size_t rows = banding.rows < 1 ? 0 : static_cast<std::size_t>(banding.rows);
+  for (std::size_t band = 0; band < out.size() && (band + 1) * rows <= signature.size(); ++band) {
+    out[band] = band_key(signature.data() + band * rows, rows);
+  }
+}
+
+std::vector<CandidatePair> jaccard_candidates_from_band_keys(std::span<const uint64_t> keys,
+                                                             std::span<const uint32_t> rows, std::size_t bands,
+                                                             const BucketLimits& limits) {
+  const std::size_t docs = std::min(rows.size(), std::size_t{std::numeric_limits<uint32_t>::max()});
+  if (bands == 0 || docs < 2) return {};
+  // Each row is read once, in the order given, and spread into band-major order.
+  std::vector<uint64_t> by_band(bands * docs);
+  tbb::parallel_for(std::size_t{0}, (docs + kKeyBlock - 1) / kKeyBlock, [&](std::size_t block) {
+    const std::size_t end = std::min(docs, (block + 1) * kKeyBlock);
+    for (std::size_t i = block * kKeyBlock; i < end; ++i) {
+      const uint64_t* row = keys.data() + std::size_t{rows[i]} * bands;
+      for (std::size_t band = 0; band < bands; ++band) by_band[band * docs + i] = row[band];
+    }
+  });
+  std::vector<uint32_t> live(docs);
+  std::iota(live.begin(), live.end(), uint32_t{0});
+  return band_candidates(by_band, bands, live, limits);
 }
 
 }  // namespace doppel::index

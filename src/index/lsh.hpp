@@ -26,6 +26,7 @@
 // thread count.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -73,13 +74,30 @@ std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatur
                                               const BucketLimits& limits = {});
 
 // The same over a selection of rows: document i's signature is row rows[i] of
-// `signatures`, and pairs are by position in `rows` (dedup indexes only the
-// leaders of exact groups, and this spares moving their rows together first).
-// A row beyond the end of `signatures` is an empty document.
+// `signatures`, and pairs are by position in `rows`. A row beyond the end of
+// `signatures` is an empty document.
 std::vector<CandidatePair> jaccard_candidates(std::span<const uint32_t> signatures,
                                               std::span<const uint32_t> rows, int num_perm,
                                               const Banding& banding,
                                               const BucketLimits& limits = {});
+
+// Bands a signature of num_perm values yields under `banding`: bands beyond
+// num_perm / rows are trimmed, as jaccard_candidates() trims them.
+std::size_t usable_bands(int num_perm, const Banding& banding);
+
+// The key of each band of one signature (out.size() == usable_bands()): the
+// 64-bit hash jaccard_candidates() buckets that band by. A caller that sketches
+// documents as they stream past can keep these instead of whole signatures
+// (dedup: 16 keys of 8 bytes instead of 128 values of 4).
+void band_keys(std::span<const uint32_t> signature, const Banding& banding, std::span<uint64_t> out);
+
+// jaccard_candidates() over band keys kept per document: document i's keys are
+// row rows[i] of `keys` (rows of `bands` values, from band_keys()), and pairs
+// are by position in `rows`. Every listed row must be a document with at least
+// one shingle (an empty signature's keys are not marked as such).
+std::vector<CandidatePair> jaccard_candidates_from_band_keys(std::span<const uint64_t> keys,
+                                                             std::span<const uint32_t> rows, std::size_t bands,
+                                                             const BucketLimits& limits = {});
 
 struct ContainmentParams {
   double threshold = 0.8;

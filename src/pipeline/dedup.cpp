@@ -148,7 +148,7 @@ class DedupRun {
   struct BatchWork {
     FeedBatch batch;
     std::vector<SketchedDoc> processed;
-    std::vector<uint32_t> sigs;  // batch.records.size() rows of num_perm values
+    std::vector<uint64_t> keys;  // batch.records.size() rows of band_count() LSH band keys
     std::vector<uint64_t> id_hashes;  // IdIndex::hash of each record's id
     // --boilerplate auto: each record's distinct line keys, counted in input order.
     std::vector<std::vector<uint64_t>> line_keys;
@@ -159,6 +159,7 @@ class DedupRun {
     DocumentScratch document;
     ProcessedDocument processed;
     ShingleArena arena;
+    std::vector<uint32_t> sig;  // the signature of the document at hand
   };
   // A document read again (boilerplate_pass): its record's position in the batch,
   // its document number, and what sketching it again gave.
@@ -177,9 +178,10 @@ class DedupRun {
   Status validate();
   Status read_and_sketch();
   void process_batch(BatchWork& work);
-  // Sketches one document into `sig` (num_perm values; nothing for SimHash).
-  // The set goes to `reuse` when it fits there, else to the worker's arena.
-  SketchedDoc sketch_document(std::string_view text, WorkerScratch& w, std::span<uint32_t> sig,
+  // Sketches one document and puts its LSH band keys into `keys` (band_count()
+  // values; none for SimHash). The set goes to `reuse` when it fits there, else
+  // to the worker's arena.
+  SketchedDoc sketch_document(std::string_view text, WorkerScratch& w, std::span<uint64_t> keys,
                               std::vector<std::pair<uint64_t, std::string>>* boilerplate_examples,
                               std::span<uint64_t> reuse = {});
   Status boilerplate_pass();
@@ -214,6 +216,9 @@ class DedupRun {
   size_t signature_width() const {
     return opt_.sketch == SketchKind::kSimHash ? 0 : static_cast<size_t>(opt_.num_perm);
   }
+  // LSH band keys stored per document: only these of a signature are ever read
+  // again, and they take a quarter of its room.
+  size_t band_count() const { return signature_width() == 0 ? 0 : index::usable_bands(opt_.num_perm, banding_); }
   // --threads, or every core the machine has.
   int worker_threads() const {
     return opt_.threads > 0 ? opt_.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -245,7 +250,7 @@ class DedupRun {
   double t_boilerplate_ = 0, t_story_ = 0;
 
   std::vector<Doc> docs_;
-  MappedArray<uint32_t> signatures_;  // docs_.size() rows of num_perm values
+  MappedArray<uint64_t> band_keys_;  // docs_.size() rows of band_count() values
   IdIndex id_index_;  // the first document with each id
   std::vector<Rejection> rejected_;
   uint64_t records_seen_ = 0;
@@ -368,7 +373,7 @@ Status DedupRun::handle_problem(const io::Problem& p) {
   return Status::ok();
 }
 
-DedupRun::SketchedDoc DedupRun::sketch_document(std::string_view text, WorkerScratch& w, std::span<uint32_t> sig,
+DedupRun::SketchedDoc DedupRun::sketch_document(std::string_view text, WorkerScratch& w, std::span<uint64_t> keys,
                                                  std::vector<std::pair<uint64_t, std::string>>* boilerplate_examples,
                                                  std::span<uint64_t> reuse) {
   // Sketching again (boilerplate_pass) needs only the content's shingles.
@@ -394,21 +399,23 @@ DedupRun::SketchedDoc DedupRun::sketch_document(std::string_view text, WorkerScr
   }
   d.boilerplate_fraction = p.boilerplate_fraction;
   d.only_boilerplate = p.only_boilerplate;
-  if (sig.empty()) return d;  // --sketch simhash: fingerprints come later, from the sets
+  if (keys.empty()) return d;  // --sketch simhash: fingerprints come later, from the sets
+  w.sig.resize(signature_width());
   if (opt_.sketch == SketchKind::kOph) {
-    oph_.sketch(d.shingles, sig);
+    oph_.sketch(d.shingles, w.sig);
   } else {
-    hasher_.sketch(d.shingles, sig);
+    hasher_.sketch(d.shingles, w.sig);
   }
+  index::band_keys(w.sig, banding_, keys);
   return d;
 }
 
 void DedupRun::process_batch(BatchWork& work) {
   auto& records = work.batch.records;
-  const size_t k = signature_width();
+  const size_t k = band_count();
   const bool learn_boilerplate = opt_.boilerplate == BoilerplateMode::kAuto;
   work.processed.resize(records.size());
-  work.sigs.resize(records.size() * k);
+  work.keys.resize(records.size() * k);
   work.id_hashes.resize(records.size());
   if (learn_boilerplate) work.line_keys.resize(records.size());
   if (opt_.level == Level::kStory) work.terms.resize(records.size());
@@ -417,8 +424,8 @@ void DedupRun::process_batch(BatchWork& work) {
     // The line keys come out of sketching's own normalisation of the text.
     w.document.line_keys_wanted = learn_boilerplate;
     for (size_t i = r.begin(); i != r.end(); ++i) {
-      const std::span<uint32_t> sig(work.sigs.data() + i * k, k);
-      work.processed[i] = sketch_document(records[i].text, w, sig, nullptr);
+      const std::span<uint64_t> keys(work.keys.data() + i * k, k);
+      work.processed[i] = sketch_document(records[i].text, w, keys, nullptr);
       work.id_hashes[i] = IdIndex::hash(records[i].id);
       // Copied, not swapped: the scratch keeps its capacity for the next document.
       if (learn_boilerplate) work.line_keys[i].assign(w.document.line_keys.begin(), w.document.line_keys.end());
@@ -437,7 +444,7 @@ void DedupRun::process_batch(BatchWork& work) {
 Status DedupRun::accept_batch(BatchWork& work) {
   auto& records = work.batch.records;
   auto& problems = work.batch.problems;
-  const size_t k = signature_width();
+  const size_t k = band_count();
   size_t next_problem = 0;
   // The id lookups below are cache misses; a batch's slots fit in L2.
   for (const uint64_t h : work.id_hashes) id_index_.prefetch(h);
@@ -501,7 +508,7 @@ Status DedupRun::accept_batch(BatchWork& work) {
     d.shingles = processed.shingles;
     input_bytes_ += d.text_bytes;
     docs_.push_back(std::move(d));
-    signatures_.append(work.sigs.data() + i * k, k);
+    band_keys_.append(work.keys.data() + i * k, k);
   }
   if (opt_.on_progress && seconds_since(last_progress_) > 0.2) {
     last_progress_ = Clock::now();
@@ -537,7 +544,7 @@ Status DedupRun::boilerplate_pass() {
   // first-seen examples are the same for any thread count.
   std::vector<io::SourcePos> positions(wanted.size());
   for (size_t i = 0; i < wanted.size(); ++i) positions[i] = docs_[wanted[i]].pos;
-  const size_t k = signature_width();
+  const size_t k = band_count();
   size_t next = 0;
   RecordFeed feed([&](const io::RecordFn& on_record, const io::ProblemFn&) { return inputs_->for_each_at(positions, on_record); },
                   FeedLimits{kBatchBytes, kBatchDocs, kBatchesReadAhead});
@@ -551,8 +558,8 @@ Status DedupRun::boilerplate_pass() {
     for (Refetched& r : work.wanted) {
       Doc& doc = docs_[r.doc];
       const std::string& text = work.batch.records[r.record].text;
-      const std::span<uint32_t> sig(signatures_.data() + size_t{r.doc} * k, k);
-      r.sketched = sketch_document(text, w, sig, &r.boilerplate_examples, doc.shingles);
+      const std::span<uint64_t> keys(band_keys_.data() + size_t{r.doc} * k, k);
+      r.sketched = sketch_document(text, w, keys, &r.boilerplate_examples, doc.shingles);
       r.changed_input = r.sketched.exact != doc.exact;
     }
   };
@@ -632,10 +639,10 @@ Status DedupRun::find_candidates(std::vector<index::CandidatePair>& candidates) 
     DOPPEL_ASSIGN_OR_RETURN(jc, simhash_candidates());
   } else {
     // The leaders' rows are read where they are: no serial pass moving them together.
-    jc = index::jaccard_candidates(signatures_, leaders_, k, banding_);
+    jc = index::jaccard_candidates_from_band_keys(band_keys_, leaders_, band_count());
   }
   sketch_candidate_count_ = jc.size();
-  signatures_.release();  // no longer needed: free before the containment index grows
+  band_keys_.release();  // no longer needed: free before the containment index grows
   auto cc = index::containment_candidates(bottoms, sizes, cp);
   candidates.reserve(jc.size() + cc.size());
   std::set_union(jc.begin(), jc.end(), cc.begin(), cc.end(), std::back_inserter(candidates));

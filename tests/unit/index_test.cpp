@@ -362,6 +362,38 @@ TEST(JaccardCandidates, RowSelectionSameAsGatheredRows) {
   EXPECT_EQ(got, want);
 }
 
+TEST(JaccardCandidates, BandKeysKeptPerDocumentSameAsSignatures) {
+  // dedup keeps each document's band keys instead of its signature; over a row
+  // selection (with repeats and out of order) the pairs must be the same.
+  std::mt19937_64 rng(809);
+  const sketch::MinHasher hasher(kPerm);
+  Corpus corpus;
+  const auto common = random_set(rng, 300);
+  for (int i = 0; i < 400; ++i) {
+    corpus.add(hasher, i % 3 == 0 ? random_set(rng, 80) : perturbed(rng, common, static_cast<std::size_t>(i % 30)));
+  }
+  for (const Banding banding : {choose_banding(0.7, kPerm).value(), Banding{5, 7, 0.0}, Banding{40, 2, 0.0}}) {
+    const std::size_t bands = usable_bands(kPerm, banding);
+    ASSERT_GT(bands, 0u);
+    std::vector<uint64_t> keys(corpus.num_docs * bands);
+    for (uint32_t d = 0; d < corpus.num_docs; ++d) {
+      band_keys(std::span<const uint32_t>(corpus.signatures).subspan(std::size_t{d} * kPerm, kPerm), banding,
+                std::span<uint64_t>(keys).subspan(std::size_t{d} * bands, bands));
+    }
+    std::vector<uint32_t> rows;
+    for (uint32_t d = 0; d < corpus.num_docs; ++d) {
+      if (rng() % 4 != 0) rows.push_back(d);
+    }
+    std::swap(rows[3], rows[4]);
+    const auto got = jaccard_candidates_from_band_keys(keys, rows, bands);
+    const auto want = jaccard_candidates(corpus.signatures, rows, kPerm, banding);
+    EXPECT_GT(want.size(), 1000u);
+    EXPECT_EQ(got, want);
+  }
+  EXPECT_EQ(usable_bands(kPerm, Banding{40, 7, 0.0}), static_cast<std::size_t>(kPerm / 7));
+  EXPECT_EQ(usable_bands(0, Banding{4, 4, 0.0}), 0u);
+}
+
 // ---- containment ---------------------------------------------------------------
 
 TEST(ContainmentRule, MinSharedValuesIsSensible) {
