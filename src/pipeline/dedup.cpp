@@ -16,6 +16,7 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_sort.h>
 
 #include <algorithm>
 #include <chrono>
@@ -522,16 +523,19 @@ Status DedupRun::boilerplate_pass() {
   // The documents holding a boilerplate line: their sets must leave those lines out.
   std::vector<uint32_t> wanted;
   if (!boilerplate_.empty()) {
-    uint64_t begin = 0;
-    for (uint32_t d = 0; d < docs_.size(); ++d) {
-      const uint64_t end = doc_line_keys_end_[d];
-      for (uint64_t j = begin; j < end; ++j) {
-        if (boilerplate_.contains(doc_line_keys_[j])) {
-          wanted.push_back(d);
-          break;
-        }
+    // Every line key of every document is looked up: in parallel, flagged per
+    // document, then listed in document order.
+    const uint32_t n = static_cast<uint32_t>(docs_.size());
+    std::vector<uint8_t> holds(n, 0);
+    tbb::parallel_for(tbb::blocked_range<uint32_t>(0, n, 4096), [&](const tbb::blocked_range<uint32_t>& r) {
+      for (uint32_t d = r.begin(); d != r.end(); ++d) {
+        const uint64_t begin = d == 0 ? 0 : doc_line_keys_end_[d - 1];
+        const uint64_t end = doc_line_keys_end_[d];
+        for (uint64_t j = begin; j < end && holds[d] == 0; ++j) holds[d] = boilerplate_.contains(doc_line_keys_[j]);
       }
-      begin = end;
+    });
+    for (uint32_t d = 0; d < n; ++d) {
+      if (holds[d]) wanted.push_back(d);
     }
   }
   doc_line_keys_.release();
@@ -591,16 +595,25 @@ Status DedupRun::boilerplate_pass() {
 
 void DedupRun::group_exact() {
   const uint32_t n = static_cast<uint32_t>(docs_.size());
-  std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
-    return std::tie(docs_[x].exact, x) < std::tie(docs_[y].exact, y);
+  // Sorted as compact (hash, document) records, in parallel: sorting document
+  // numbers by a hash read out of each Doc was a serial stretch of random reads
+  // between two parallel stages. The order is total, so it is the same for any
+  // thread count.
+  struct Keyed {
+    core::Hash128 exact;
+    uint32_t doc;
+    auto operator<=>(const Keyed&) const = default;
+  };
+  std::vector<Keyed> order(n);
+  tbb::parallel_for(tbb::blocked_range<uint32_t>(0, n, 4096), [&](const tbb::blocked_range<uint32_t>& r) {
+    for (uint32_t d = r.begin(); d != r.end(); ++d) order[d] = {docs_[d].exact, d};
   });
+  tbb::parallel_sort(order.begin(), order.end());
   leader_of_.assign(n, 0);
   for (uint32_t i = 0; i < n;) {
     uint32_t j = i;
-    while (j < n && docs_[order[j]].exact == docs_[order[i]].exact) {
-      leader_of_[order[j]] = order[i];  // order is ascending within a group
+    while (j < n && order[j].exact == order[i].exact) {
+      leader_of_[order[j].doc] = order[i].doc;  // ascending within a group
       ++j;
     }
     i = j;

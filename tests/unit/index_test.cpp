@@ -330,16 +330,22 @@ TEST(JaccardCandidates, SameAsBruteForceWhenMostRowsAreUnique) {
   EXPECT_EQ(got, want);
 }
 
-TEST(JaccardCandidates, RowSelectionSameAsGatheredRows) {
-  // Selecting rows in place must give what gathering them into their own array
-  // gives: pairs by position in the selection, a row past the end an empty document.
-  std::mt19937_64 rng(808);
+// 400 documents: every third one unrelated, the others perturbed copies of one set.
+Corpus copies_of_one_set(std::mt19937_64& rng) {
   const sketch::MinHasher hasher(kPerm);
   Corpus corpus;
   const auto common = random_set(rng, 300);
   for (int i = 0; i < 400; ++i) {
     corpus.add(hasher, i % 3 == 0 ? random_set(rng, 80) : perturbed(rng, common, static_cast<std::size_t>(i % 30)));
   }
+  return corpus;
+}
+
+TEST(JaccardCandidates, RowSelectionSameAsGatheredRows) {
+  // Selecting rows in place must give what gathering them into their own array
+  // gives: pairs by position in the selection, a row past the end an empty document.
+  std::mt19937_64 rng(808);
+  Corpus corpus = copies_of_one_set(rng);
   std::fill_n(corpus.signatures.begin() + 7 * kPerm, kPerm, sketch::kEmpty);
   std::vector<uint32_t> rows;
   std::vector<uint32_t> gathered;
@@ -366,12 +372,7 @@ TEST(JaccardCandidates, BandKeysKeptPerDocumentSameAsSignatures) {
   // dedup keeps each document's band keys instead of its signature; over a row
   // selection (with repeats and out of order) the pairs must be the same.
   std::mt19937_64 rng(809);
-  const sketch::MinHasher hasher(kPerm);
-  Corpus corpus;
-  const auto common = random_set(rng, 300);
-  for (int i = 0; i < 400; ++i) {
-    corpus.add(hasher, i % 3 == 0 ? random_set(rng, 80) : perturbed(rng, common, static_cast<std::size_t>(i % 30)));
-  }
+  Corpus corpus = copies_of_one_set(rng);
   for (const Banding banding : {choose_banding(0.7, kPerm).value(), Banding{5, 7, 0.0}, Banding{40, 2, 0.0}}) {
     const std::size_t bands = usable_bands(kPerm, banding);
     ASSERT_GT(bands, 0u);
@@ -385,6 +386,7 @@ TEST(JaccardCandidates, BandKeysKeptPerDocumentSameAsSignatures) {
       if (rng() % 4 != 0) rows.push_back(d);
     }
     std::swap(rows[3], rows[4]);
+    rows.push_back(rows[0]);
     const auto got = jaccard_candidates_from_band_keys(keys, rows, bands);
     const auto want = jaccard_candidates(corpus.signatures, rows, kPerm, banding);
     EXPECT_GT(want.size(), 1000u);
