@@ -97,8 +97,7 @@ void kernel_baseline(const uint64_t* a, const uint64_t* b, uint32_t* mins, std::
                      std::size_t n) {
   tail_impl(a, b, mins, k, x, n);
 }
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define DOPPEL_MINHASH_X86_LEVELS 1
+#ifdef DOPPEL_X86_LEVELS
 __attribute__((target("arch=x86-64-v3"))) void kernel_v3(const uint64_t* a, const uint64_t* b, uint32_t* mins,
                                                          std::size_t k, const uint64_t* x, std::size_t n) {
   tail_impl(a, b, mins, k, x, n);
@@ -113,7 +112,7 @@ using Kernel = void (*)(const uint64_t*, const uint64_t*, uint32_t*, std::size_t
 
 Kernel kernel_for(internal::Isa isa) {
   switch (isa) {
-#ifdef DOPPEL_MINHASH_X86_LEVELS
+#ifdef DOPPEL_X86_LEVELS
     case internal::Isa::kX86V4: return kernel_v4;
     case internal::Isa::kX86V3: return kernel_v3;
 #endif
@@ -152,26 +151,6 @@ void MinHasher::sketch(std::span<const uint64_t> shingles, std::span<uint32_t> o
 }
 
 namespace internal {
-
-std::vector<Isa> supported_isas() {
-  std::vector<Isa> isas;
-#ifdef DOPPEL_MINHASH_X86_LEVELS
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v4")) isas.push_back(Isa::kX86V4);
-  if (__builtin_cpu_supports("x86-64-v3")) isas.push_back(Isa::kX86V3);
-#endif
-  isas.push_back(Isa::kBaseline);
-  return isas;
-}
-
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::kX86V4: return "x86-64-v4";
-    case Isa::kX86V3: return "x86-64-v3";
-    case Isa::kBaseline: return "baseline";
-  }
-  return "?";
-}
 
 void sketch_with(Isa isa, const MinHasher& hasher, std::span<const uint64_t> shingles, std::span<uint32_t> out) {
   std::fill(out.begin(), out.end(), kEmpty);

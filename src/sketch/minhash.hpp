@@ -19,11 +19,13 @@
 #include <span>
 #include <vector>
 
+#include "core/isa.hpp"
+
 namespace doppel::sketch {
 
 class MinHasher;
 namespace internal {
-enum class Isa;
+using core::Isa;
 void sketch_with(Isa isa, const MinHasher& hasher, std::span<const uint64_t> shingles, std::span<uint32_t> out);
 }  // namespace internal
 

@@ -79,8 +79,7 @@ __attribute__((always_inline)) inline void fill_bins_impl(const uint64_t* __rest
 void fill_bins_baseline(const uint64_t* x, std::size_t n, uint64_t seed, uint32_t k, uint32_t* bins) {
   fill_bins_impl(x, n, seed, k, bins);
 }
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define DOPPEL_OPH_X86_LEVELS 1
+#ifdef DOPPEL_X86_LEVELS
 __attribute__((target("arch=x86-64-v3"))) void fill_bins_v3(const uint64_t* x, std::size_t n, uint64_t seed,
                                                             uint32_t k, uint32_t* bins) {
   fill_bins_impl(x, n, seed, k, bins);
@@ -95,7 +94,7 @@ using FillBins = void (*)(const uint64_t*, std::size_t, uint64_t, uint32_t, uint
 
 FillBins fill_bins_for(internal::Isa isa) {
   switch (isa) {
-#ifdef DOPPEL_OPH_X86_LEVELS
+#ifdef DOPPEL_X86_LEVELS
     case internal::Isa::kX86V4: return fill_bins_v4;
     case internal::Isa::kX86V3: return fill_bins_v3;
 #endif

@@ -10,16 +10,16 @@
 #include <span>
 #include <vector>
 
+#include "core/isa.hpp"
 #include "sketch/minhash.hpp"
 #include "sketch/oph.hpp"
 
 namespace doppel::sketch::internal {
 
-enum class Isa { kBaseline, kX86V3, kX86V4 };
-
 // The kernels this CPU can run, best first (the first is what sketch() uses).
-std::vector<Isa> supported_isas();
-const char* isa_name(Isa isa);
+using core::Isa;
+using core::isa_name;
+using core::supported_isas;
 
 // MinHasher::sketch() with a chosen kernel.
 void sketch_with(Isa isa, const MinHasher& hasher, std::span<const uint64_t> shingles, std::span<uint32_t> out);
