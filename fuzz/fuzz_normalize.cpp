@@ -13,8 +13,9 @@
 //  - on invalid UTF-8, the output is still valid UTF-8 and idempotent;
 //  - tokens lie inside the text in order without overlap, and each hash is
 //    XXH3-64 (kTokenSeed) of the token string; both token modes;
-//  - shingle_sequence has max(tokens - n + 1, 1) values (0 without tokens) and
-//    shingle_set is exactly its sorted, de-duplicated form;
+//  - shingle_sequence has max(tokens - n + 1, 1) values (0 without tokens),
+//    shingle_hashes (straight from the text, every x86-64 level's copy the CPU
+//    runs) gives exactly it, and shingle_set is its sorted, de-duplicated form;
 //  - line breaks: asking for them changes neither the text nor the offsets, there
 //    is one per '\n', every path gives the same, and the boilerplate line keys
 //    read off them equal line_key() of every line normalised on its own (raw and
@@ -67,8 +68,12 @@ void check_tokens(std::string_view text, TokenMode mode, int n) {
     FUZZ_CHECK(XXH3_64bits_withSeed(strings[i].data(), strings[i].size(), kTokenSeed) == t.hash,
                "token hash is not XXH3 of the token string");
   }
-  std::vector<uint64_t> sequence, set;
+  std::vector<uint64_t> sequence, set, fast;
   shingle_sequence(tokens, n, sequence);
+  for (const doppel::core::Isa isa : doppel::core::supported_isas()) {
+    internal::shingle_hashes_with(isa, text, mode, n, fast);
+    FUZZ_CHECK(fast == sequence, "shingle_hashes (dedup's path) differs from the token path");
+  }
   shingle_set(tokens, n, set);
   const size_t expected = tokens.empty() ? 0 : tokens.size() >= static_cast<size_t>(n) ? tokens.size() - n + 1 : 1;
   FUZZ_CHECK(sequence.size() == expected, "shingle count");

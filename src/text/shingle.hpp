@@ -44,40 +44,6 @@ inline uint64_t finish_shingle(uint64_t combined, uint64_t length) {
   return x;
 }
 
-// shingle_sequence() one token at a time, for callers that never build a Token
-// vector (the dedup hot path): add() each token hash in order, then finish().
-// The output is exactly shingle_sequence() of the same tokens. n must be 1..64.
-class RollingShingler {
- public:
-  explicit RollingShingler(int n) : width_(static_cast<uint64_t>(n)), out_rotation_(n % 64) {}
-
-  void add(uint64_t token_hash, std::vector<uint64_t>& out) {
-    if (count_ < width_) {
-      // Building the first window: after m tokens h = XOR rotl(t_i, m-1-i).
-      combined_ = std::rotl(combined_, 1) ^ token_hash;
-      if (count_ + 1 == width_) out.push_back(finish_shingle(combined_, width_));
-    } else {
-      const uint64_t leaving = ring_[(count_ - width_) & 63];
-      combined_ = std::rotl(combined_, 1) ^ std::rotl(leaving, out_rotation_) ^ token_hash;
-      out.push_back(finish_shingle(combined_, width_));
-    }
-    ring_[count_ & 63] = token_hash;
-    ++count_;
-  }
-
-  // A document shorter than n tokens is one shingle of all of them.
-  void finish(std::vector<uint64_t>& out) const {
-    if (count_ > 0 && count_ < width_) out.push_back(finish_shingle(combined_, count_));
-  }
-
- private:
-  uint64_t width_;
-  int out_rotation_;
-  uint64_t count_ = 0;
-  uint64_t combined_ = 0;
-  uint64_t ring_[64] = {};
-};
-
 // Shingle hashes in token order straight from normalised text: equal to
 // shingle_sequence(tokenize(text, mode), n), without the Token vector. n: 1..64.
 void shingle_hashes(std::string_view normalized, TokenMode mode, int n, std::vector<uint64_t>& out);

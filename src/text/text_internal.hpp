@@ -9,7 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/isa.hpp"
 #include "text/normalize.hpp"
+#include "text/shingle.hpp"
 
 namespace doppel::text::internal {
 
@@ -39,5 +41,10 @@ void normalize_without_ascii_fast_path(std::string_view original, NormalizedText
 // (NFKC + casefold), then the same post-mapping. No offsets. normalize() must
 // produce exactly this for every input.
 std::string normalize_reference(std::string_view original);
+
+// shingle_hashes() with the kernels of a chosen x86-64 level (one the CPU runs):
+// every level must give exactly the baseline's hashes.
+void shingle_hashes_with(core::Isa isa, std::string_view normalized, TokenMode mode, int n,
+                         std::vector<uint64_t>& out);
 
 }  // namespace doppel::text::internal

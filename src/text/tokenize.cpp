@@ -13,9 +13,10 @@
 #include <string>
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
+#include "core/isa.hpp"
 #include "text/normalize.hpp"
 #include "text/shingle.hpp"
 #include "text/text_internal.hpp"
@@ -100,7 +101,7 @@ inline bool is_word(CharClass c) {
 }
 
 // Forced inline: once per token, and a call in the batch loop of
-// window_words() costs about a fifth of its time.
+// hash_window() costs about a fifth of its time.
 [[gnu::always_inline]] inline uint64_t hash_bytes(const char* p, size_t len) {
   // Nearly every token is at most 16 bytes: call XXH3's short-input path
   // directly (force-inlined by xxhash.h) rather than the whole dispatcher. For
@@ -163,6 +164,27 @@ void scan_words(std::string_view text, Sink& sink) {
   while (i < n) i = scan_word_step(src, n, i, sink);
 }
 
+// The hot loops of shingle_hashes() come in one copy per x86-64 level
+// (core/isa.hpp): `Kernels` supplies the window masks of the word scanner, the
+// hashing of a window's tokens and the shingle step over token hashes. Every
+// copy computes the same integers as the baseline.
+
+// Shingles [0, m - n + 1) of the token hashes t[0..m), m >= n, 1 <= n <= 64:
+// shingle j = finish_shingle(XOR_i rotl(t[j + i], n - 1 - i), n), as
+// shingle_sequence() defines it, kept rolling (three operations per shingle
+// whatever n is).
+void rolling_shingles(const uint64_t* t, size_t m, int n, uint64_t* out) {
+  const auto width = static_cast<size_t>(n);
+  uint64_t h = 0;
+  for (size_t i = 0; i < width; ++i) h = std::rotl(h, 1) ^ t[i];
+  out[0] = finish_shingle(h, width);
+  const int out_rotation = n % 64;
+  for (size_t j = 0; j + width < m; ++j) {
+    h = std::rotl(h, 1) ^ std::rotl(t[j], out_rotation) ^ t[j + width];
+    out[j + 1] = finish_shingle(h, width);
+  }
+}
+
 #if defined(__SSE2__)
 // Bit masks over 64 bytes: which are non-ASCII, word characters, joiners.
 struct WindowMasks {
@@ -171,34 +193,186 @@ struct WindowMasks {
   uint64_t joiner;
 };
 
-inline WindowMasks window_masks(const uint8_t* p) {
-  WindowMasks m{0, 0, 0};
-  for (int part = 0; part < 4; ++part) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * part));
-    auto in_range = [](__m128i x, char lo, char hi) {
-      return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(lo - 1))),
-                           _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(hi + 1))));
-    };
-    // Setting bit 5 folds 'A'-'Z' onto 'a'-'z' and moves no other byte into that range.
-    const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
-    const __m128i word = _mm_or_si128(_mm_or_si128(letter, in_range(v, '0', '9')),
-                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
-    const __m128i joiner =
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')), _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
-    const int shift = 16 * part;
-    m.non_ascii |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(v))) << shift;
-    m.word |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(word))) << shift;
-    m.joiner |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(joiner))) << shift;
+struct BaselineKernels {
+  static WindowMasks window_masks(const uint8_t* p) {
+    WindowMasks m{0, 0, 0};
+    for (int part = 0; part < 4; ++part) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * part));
+      auto in_range = [](__m128i x, char lo, char hi) {
+        return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                             _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(hi + 1))));
+      };
+      // Setting bit 5 folds 'A'-'Z' onto 'a'-'z' and moves no other byte into that range.
+      const __m128i letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+      const __m128i word = _mm_or_si128(_mm_or_si128(letter, in_range(v, '0', '9')),
+                                        _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+      const __m128i joiner =
+          _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\'')), _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+      const int shift = 16 * part;
+      m.non_ascii |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(v))) << shift;
+      m.word |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(word))) << shift;
+      m.joiner |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(joiner))) << shift;
+    }
+    return m;
   }
-  return m;
+
+  // The hashes of `count` tokens without dropped joiners, token k at
+  // [base + begins[k], base + ends[k]) of text[0..size).
+  static void hash_window(const char* text, size_t /*size*/, size_t base, const uint8_t* begins,
+                          const uint8_t* ends, int count, uint64_t* out) {
+    const char* p = text + base;
+    for (int k = 0; k < count; ++k) out[k] = hash_bytes(p + begins[k], static_cast<size_t>(ends[k] - begins[k]));
+  }
+
+  static void shingles(const uint64_t* t, size_t m, int n, uint64_t* out) { rolling_shingles(t, m, n, out); }
+};
+
+#ifdef DOPPEL_X86_LEVELS
+// AVX-512 (x86-64-v4): one 64-byte compare per mask, eight tokens hashed per
+// step and eight shingles per step. The functions carry the target attribute
+// and are inlined only into shingle_hashes_v4(), which runs on CPUs that pass
+// the run-time check alone.
+#define DOPPEL_V4 __attribute__((target("arch=x86-64-v4")))
+typedef uint64_t U64x8 __attribute__((vector_size(64)));
+// The zero-masked forms of intrinsics, with every lane on: GCC 12 warns about
+// the plain forms' internal undefined operand (a false positive).
+constexpr __mmask8 kAllLanes = 0xFF;
+
+DOPPEL_V4 inline U64x8 rotl8(U64x8 x, int r) {
+  return reinterpret_cast<U64x8>(_mm512_maskz_rolv_epi64(kAllLanes, reinterpret_cast<__m512i>(x), _mm512_set1_epi64(r)));
 }
+
+// The full 64-bit products of the lanes' low 32 bits.
+DOPPEL_V4 inline U64x8 mul32x32(U64x8 x, U64x8 y) {
+  return reinterpret_cast<U64x8>(_mm512_maskz_mul_epu32(kAllLanes, reinterpret_cast<__m512i>(x), reinterpret_cast<__m512i>(y)));
+}
+
+// Bytes with lo <= x <= hi (unsigned: x - lo <= hi - lo).
+DOPPEL_V4 inline __mmask64 bytes_in_range(__m512i x, char lo, char hi) {
+  return _mm512_cmple_epu8_mask(_mm512_sub_epi8(x, _mm512_set1_epi8(lo)), _mm512_set1_epi8(static_cast<char>(hi - lo)));
+}
+
+struct V4Kernels {
+  DOPPEL_V4 static WindowMasks window_masks(const uint8_t* p) {
+    const __m512i v = _mm512_loadu_si512(p);
+    const __mmask64 letter = bytes_in_range(_mm512_or_si512(v, _mm512_set1_epi8(0x20)), 'a', 'z');
+    const __mmask64 word = letter | bytes_in_range(v, '0', '9') | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('_'));
+    const __mmask64 joiner =
+        _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\'')) | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.'));
+    return {_mm512_movepi8_mask(v), word, joiner};
+  }
+
+  // XXH3_64bits_withSeed(token, kTokenSeed) for eight tokens at a time: each
+  // lane computes xxhash's 1-3, 4-8 and 9-16 byte formulas from the token's
+  // first and last eight bytes and keeps the one its length selects; tokens
+  // over 16 bytes (rare) are hashed one by one afterwards. The two 8-byte reads
+  // per token may reach 8 bytes before the window and 8 past it, so windows
+  // nearer the ends of the text take the baseline.
+  DOPPEL_V4 static void hash_window(const char* text, size_t size, size_t base, const uint8_t* begins,
+                                    const uint8_t* ends, int count, uint64_t* out) {
+    if (base < 8 || size - base < 64 + 8) {
+      BaselineKernels::hash_window(text, size, base, begins, ends, count, out);
+      return;
+    }
+    const char* p = text + base;
+    const xxh_u8* secret = XXH3_kSecret;
+    const uint64_t seed = kTokenSeed;
+    const uint64_t flip_1to3 = (XXH_readLE32(secret) ^ XXH_readLE32(secret + 4)) + seed;
+    const uint64_t seed_4to8 = seed ^ (static_cast<uint64_t>(XXH_swap32(static_cast<uint32_t>(seed))) << 32);
+    const uint64_t flip_4to8 = (XXH_readLE64(secret + 8) ^ XXH_readLE64(secret + 16)) - seed_4to8;
+    const uint64_t flip_lo = (XXH_readLE64(secret + 24) ^ XXH_readLE64(secret + 32)) + seed;
+    const uint64_t flip_hi = (XXH_readLE64(secret + 40) ^ XXH_readLE64(secret + 48)) - seed;
+    const __m512i swap_bytes = _mm512_set_epi8(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                                               13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1,
+                                               2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+    const uint64_t kLow32 = 0xFFFFFFFFu;
+    for (int k = 0; k < count; k += 8) {
+      const __mmask8 live = count - k >= 8 ? __mmask8{0xFF} : static_cast<__mmask8>((1u << (count - k)) - 1);
+      const __m512i first = _mm512_maskz_cvtepu8_epi64(live, _mm_maskz_loadu_epi8(live, begins + k));
+      const __m512i len = _mm512_sub_epi64(_mm512_maskz_cvtepu8_epi64(live, _mm_maskz_loadu_epi8(live, ends + k)), first);
+      const __m512i last8 = _mm512_sub_epi64(_mm512_add_epi64(first, len), _mm512_set1_epi64(8));
+      const U64x8 a = reinterpret_cast<U64x8>(_mm512_mask_i64gather_epi64(_mm512_setzero_si512(), live, first, p, 1));
+      const U64x8 b = reinterpret_cast<U64x8>(_mm512_mask_i64gather_epi64(_mm512_setzero_si512(), live, last8, p, 1));
+      const U64x8 l = reinterpret_cast<U64x8>(len);
+      // 1..3 bytes: the first, middle and last byte and the length, avalanched.
+      const U64x8 c1 = a & 0xFF;
+      const U64x8 c2 = (a >> ((l >> 1) << 3)) & 0xFF;
+      const U64x8 c3 = b >> 56;
+      U64x8 h13 = ((c1 << 16) | (c2 << 24) | c3 | (l << 8)) ^ flip_1to3;
+      h13 ^= h13 >> 33;
+      h13 *= XXH_PRIME64_2;
+      h13 ^= h13 >> 29;
+      h13 *= XXH_PRIME64_3;
+      h13 ^= h13 >> 32;
+      // 4..8 bytes: the first and last four, rrmxmx.
+      U64x8 h48 = ((b >> 32) + ((a & kLow32) << 32)) ^ flip_4to8;
+      h48 ^= rotl8(h48, 49) ^ rotl8(h48, 24);
+      h48 *= 0x9FB21C651E98DF25ULL;
+      h48 ^= (h48 >> 35) + l;
+      h48 *= 0x9FB21C651E98DF25ULL;
+      h48 ^= h48 >> 28;
+      // 9..16 bytes: the first and last eight and their 128-bit product, folded.
+      const U64x8 lo = a ^ flip_lo;
+      const U64x8 hi = b ^ flip_hi;
+      const U64x8 lo_swapped = reinterpret_cast<U64x8>(_mm512_shuffle_epi8(reinterpret_cast<__m512i>(lo), swap_bytes));
+      const U64x8 lo_high = lo >> 32;
+      const U64x8 hi_high = hi >> 32;
+      const U64x8 p00 = mul32x32(lo, hi);
+      const U64x8 p01 = mul32x32(lo, hi_high);
+      const U64x8 p10 = mul32x32(lo_high, hi);
+      const U64x8 p11 = mul32x32(lo_high, hi_high);
+      const U64x8 cross = (p00 >> 32) + (p10 & kLow32) + p01;
+      const U64x8 product_high = p11 + (p10 >> 32) + (cross >> 32);
+      const U64x8 product_low = (cross << 32) | (p00 & kLow32);
+      U64x8 h916 = l + lo_swapped + hi + (product_low ^ product_high);
+      h916 ^= h916 >> 37;
+      h916 *= 0x165667919E3779F9ULL;
+      h916 ^= h916 >> 32;
+      const __mmask8 from4 = _mm512_cmpge_epu64_mask(len, _mm512_set1_epi64(4));
+      const __mmask8 from9 = _mm512_cmpge_epu64_mask(len, _mm512_set1_epi64(9));
+      __m512i h = _mm512_mask_mov_epi64(reinterpret_cast<__m512i>(h13), from4, reinterpret_cast<__m512i>(h48));
+      h = _mm512_mask_mov_epi64(h, from9, reinterpret_cast<__m512i>(h916));
+      _mm512_mask_storeu_epi64(out + k, live, h);
+      for (unsigned over16 = _mm512_mask_cmpgt_epu64_mask(live, len, _mm512_set1_epi64(16)); over16 != 0;
+           over16 &= over16 - 1) {
+        const int lane = k + std::countr_zero(over16);
+        out[lane] = XXH3_64bits_withSeed(p + begins[lane], static_cast<size_t>(ends[lane] - begins[lane]), seed);
+      }
+    }
+  }
+
+  // rolling_shingles() eight shingles per step, each from its n token hashes
+  // directly (n loads per step, so only up to n = 16).
+  DOPPEL_V4 static void shingles(const uint64_t* t, size_t m, int n, uint64_t* out) {
+    if (n > 16) {
+      rolling_shingles(t, m, n, out);
+      return;
+    }
+    const size_t count = m - static_cast<size_t>(n) + 1;
+    const uint64_t length_mix = static_cast<uint64_t>(n) * 0x9e3779b97f4a7c15ULL;
+    size_t j = 0;
+    for (; j + 8 <= count; j += 8) {
+      U64x8 c = reinterpret_cast<U64x8>(_mm512_loadu_si512(t + j + n - 1));
+      for (int i = 0; i + 1 < n; ++i) c ^= rotl8(reinterpret_cast<U64x8>(_mm512_loadu_si512(t + j + i)), n - 1 - i);
+      c ^= length_mix;
+      c ^= c >> 33;
+      c *= 0xff51afd7ed558ccdULL;
+      c ^= c >> 33;
+      c *= 0xc4ceb9fe1a85ec53ULL;
+      c ^= c >> 33;
+      _mm512_storeu_si512(out + j, reinterpret_cast<__m512i>(c));
+    }
+    if (j < count) rolling_shingles(t + j, m - j, n, out + j);
+  }
+};
+#endif  // DOPPEL_X86_LEVELS
 
 // scan_words() for the dedup hot path: where 64 bytes in a row are ASCII, the
 // tokens among them are found from bit masks (a word run plus joiners with a
 // word character on both sides) instead of byte by byte; anything else takes
 // scan_word_step(). The tests hold it to scan_words() on random text.
-template <typename Sink>
-void scan_words_fast(std::string_view text, Sink& sink) {
+template <typename Kernels, typename Sink>
+[[gnu::always_inline]] inline void scan_words_fast(std::string_view text, Sink& sink) {
   const auto* src = reinterpret_cast<const uint8_t*>(text.data());
   const size_t n = text.size();
   // Invariant: i never lies inside a token.
@@ -208,7 +382,7 @@ void scan_words_fast(std::string_view text, Sink& sink) {
       i = scan_word_step(src, n, i, sink);
       continue;
     }
-    const WindowMasks m = window_masks(src + i);
+    const WindowMasks m = Kernels::window_masks(src + i);
     if (m.non_ascii != 0) {
       // Step past the window's last non-ASCII byte before looking again, so
       // text in other scripts pays for one window per 64 bytes, not per character.
@@ -220,7 +394,7 @@ void scan_words_fast(std::string_view text, Sink& sink) {
     // nothing to the left of bit 0 joins. A joiner at bit 63 cannot be judged
     // (its right neighbour is outside), so only runs ending by bit 62 count.
     const uint64_t token = m.word | (m.joiner & (m.word << 1) & (m.word >> 1));
-    if constexpr (requires { sink.window_words(i, static_cast<const uint8_t*>(nullptr), 0); }) {
+    if constexpr (requires { sink.window_words(i, static_cast<const uint8_t*>(nullptr), static_cast<const uint8_t*>(nullptr), 0); }) {
       // The common window, no dropped joiners: token bounds come from the
       // start and end masks with no data-dependent branch per token, and the
       // sink hashes them as a batch (one exit misprediction per window rather
@@ -235,16 +409,16 @@ void scan_words_fast(std::string_view text, Sink& sink) {
       if (next != 0 && (token & m.joiner & done) == 0) {
         uint64_t s = starts & done;
         uint64_t e = token & ~(token >> 1) & done;  // last byte of each token
-        uint8_t bounds[2 * 32];  // a token and its separator take at least two bytes
+        uint8_t begins[32], ends[32];  // a token and its separator take at least two bytes
         int count = 0;
         while (s != 0) {
-          bounds[2 * count] = static_cast<uint8_t>(std::countr_zero(s));
-          bounds[2 * count + 1] = static_cast<uint8_t>(std::countr_zero(e) + 1);
+          begins[count] = static_cast<uint8_t>(std::countr_zero(s));
+          ends[count] = static_cast<uint8_t>(std::countr_zero(e) + 1);
           s &= s - 1;
           e &= e - 1;
           ++count;
         }
-        sink.window_words(i, bounds, count);
+        sink.window_words(i, begins, ends, count);
         i += next;
         continue;
       }
@@ -274,7 +448,11 @@ void scan_words_fast(std::string_view text, Sink& sink) {
   }
 }
 #else
-template <typename Sink>
+struct BaselineKernels {
+  static void shingles(const uint64_t* t, size_t m, int n, uint64_t* out) { rolling_shingles(t, m, n, out); }
+};
+
+template <typename Kernels, typename Sink>
 void scan_words_fast(std::string_view text, Sink& sink) {
   scan_words(text, sink);
 }
@@ -365,46 +543,80 @@ class HashSink {
   std::string scratch_;  // reused for every token with a dropped joiner
 };
 
-// Feeds token hashes straight into the rolling shingle hash: the dedup path
-// needs neither token spans nor a token vector.
+// Collects token hashes in a buffer of its own and turns them into shingle
+// hashes a buffer at a time (Kernels::shingles), keeping the last n - 1 for the
+// windows that span two buffers: the dedup path needs neither token spans nor a
+// token vector, and a huge document needs no token array as large as itself.
+template <typename Kernels>
 class ShingleSink {
  public:
   ShingleSink(std::string_view text, int n, std::vector<uint64_t>& out)
-      : text_(text), out_(out), shingler_(n), space_hash_(hash_bytes(" ", 1)) {}
+      : text_(text), out_(out), width_(static_cast<size_t>(n)), space_hash_(hash_bytes(" ", 1)) {}
 
   void word(size_t begin, size_t end, bool dropped) {
+    make_room(1);
     const size_t len = end - begin;
     if (dropped) {
       strip_joiners(text_.substr(begin, len), scratch_);
-      shingler_.add(hash_bytes(scratch_.data(), scratch_.size()), out_);
+      buffer_[have_++] = hash_bytes(scratch_.data(), scratch_.size());
     } else {
-      shingler_.add(hash_bytes(text_.data() + begin, len), out_);
+      buffer_[have_++] = hash_bytes(text_.data() + begin, len);
     }
   }
 
   // `count` tokens without dropped joiners, in order, token k at
-  // [base + bounds[2k], base + bounds[2k + 1]).
-  void window_words(size_t base, const uint8_t* bounds, int count) {
-    const char* p = text_.data() + base;
-    for (int k = 0; k < count; ++k) {
-      const size_t begin = bounds[2 * k];
-      const size_t len = bounds[2 * k + 1] - begin;
-      const uint64_t h = len <= 16 ? hash_bytes(p + begin, len)
-                                   : XXH3_64bits_withSeed(p + begin, len, kTokenSeed);
-      shingler_.add(h, out_);
-    }
+  // [base + begins[k], base + ends[k]).
+  void window_words(size_t base, const uint8_t* begins, const uint8_t* ends, int count) {
+    make_room(static_cast<size_t>(count));
+    Kernels::hash_window(text_.data(), text_.size(), base, begins, ends, count, buffer_ + have_);
+    have_ += static_cast<size_t>(count);
   }
 
-  void space(size_t /*begin*/, size_t /*end*/) { shingler_.add(space_hash_, out_); }
+  void space(size_t /*begin*/, size_t /*end*/) {
+    make_room(1);
+    buffer_[have_++] = space_hash_;
+  }
 
-  void finish() { shingler_.finish(out_); }
+  void finish() {
+    if (!flushed_ && have_ < width_) {
+      // A document shorter than n tokens is one shingle of all of them.
+      if (have_ == 0) return;
+      uint64_t h = 0;
+      for (size_t i = 0; i < have_; ++i) h = std::rotl(h, 1) ^ buffer_[i];
+      out_.push_back(finish_shingle(h, have_));
+      return;
+    }
+    emit();
+  }
 
  private:
+  // Token hashes per buffer: a window adds at most 32, and n <= 64 are kept.
+  static constexpr size_t kCapacity = 2048;
+
+  void make_room(size_t count) {
+    if (have_ + count <= kCapacity) return;
+    emit();
+    std::copy(buffer_ + have_ - (width_ - 1), buffer_ + have_, buffer_);
+    have_ = width_ - 1;
+    flushed_ = true;
+  }
+
+  // The shingles of every window wholly inside the buffer.
+  void emit() {
+    if (have_ < width_) return;
+    const size_t at = out_.size();
+    out_.resize(at + have_ - width_ + 1);
+    Kernels::shingles(buffer_, have_, static_cast<int>(width_), out_.data() + at);
+  }
+
   std::string_view text_;
   std::vector<uint64_t>& out_;
-  RollingShingler shingler_;
+  size_t width_;
   uint64_t space_hash_;
+  size_t have_ = 0;
+  bool flushed_ = false;  // some shingles already emitted
   std::string scratch_;
+  uint64_t buffer_[kCapacity];
 };
 
 class StringSink {
@@ -436,12 +648,16 @@ void tokenize(std::string_view text, TokenMode mode, std::vector<Token>& out) {
   scan(text, mode, sink);
 }
 
-void shingle_hashes(std::string_view normalized, TokenMode mode, int n, std::vector<uint64_t>& out) {
+namespace {
+
+template <typename Kernels>
+[[gnu::always_inline]] inline void shingle_hashes_impl(std::string_view normalized, TokenMode mode, int n,
+                                                       std::vector<uint64_t>& out) {
   out.clear();
   if (n < 1) return;
   if (n > 64) {
-    // The rolling window keeps at most 64 token hashes; wider shingles are rare
-    // enough to take the token vector.
+    // Rotations are mod 64, and shingles this wide are rare enough to take
+    // the token vector.
     std::vector<Token> tokens;
     tokenize(normalized, mode, tokens);
     shingle_sequence(tokens, n, out);
@@ -449,13 +665,40 @@ void shingle_hashes(std::string_view normalized, TokenMode mode, int n, std::vec
   }
   // A word takes at least one byte and a separator, a character token one byte.
   out.reserve(mode == TokenMode::kWord ? normalized.size() / 2 + 1 : normalized.size() + 1);
-  ShingleSink sink(normalized, n, out);
+  ShingleSink<Kernels> sink(normalized, n, out);
   if (mode == TokenMode::kWord) {
-    scan_words_fast(normalized, sink);
+    scan_words_fast<Kernels>(normalized, sink);
   } else {
     scan_chars(normalized, sink);
   }
   sink.finish();
+}
+
+using ShingleHashesFn = void (*)(std::string_view, TokenMode, int, std::vector<uint64_t>&);
+
+void shingle_hashes_baseline(std::string_view normalized, TokenMode mode, int n, std::vector<uint64_t>& out) {
+  shingle_hashes_impl<BaselineKernels>(normalized, mode, n, out);
+}
+
+#ifdef DOPPEL_X86_LEVELS
+DOPPEL_V4 void shingle_hashes_v4(std::string_view normalized, TokenMode mode, int n, std::vector<uint64_t>& out) {
+  shingle_hashes_impl<V4Kernels>(normalized, mode, n, out);
+}
+#endif
+
+ShingleHashesFn shingle_hashes_for(core::Isa isa) {
+#ifdef DOPPEL_X86_LEVELS
+  if (isa == core::Isa::kX86V4) return shingle_hashes_v4;
+#endif
+  (void)isa;
+  return shingle_hashes_baseline;
+}
+
+}  // namespace
+
+void shingle_hashes(std::string_view normalized, TokenMode mode, int n, std::vector<uint64_t>& out) {
+  static const ShingleHashesFn best = shingle_hashes_for(core::supported_isas().front());
+  best(normalized, mode, n, out);
 }
 
 std::vector<std::string> token_strings(std::string_view text, TokenMode mode) {
@@ -466,6 +709,11 @@ std::vector<std::string> token_strings(std::string_view text, TokenMode mode) {
 }
 
 namespace internal {
+
+void shingle_hashes_with(core::Isa isa, std::string_view normalized, TokenMode mode, int n,
+                         std::vector<uint64_t>& out) {
+  shingle_hashes_for(isa)(normalized, mode, n, out);
+}
 
 bool is_unspaced_script(int32_t cp) {
   // Block ranges (Unicode 15), checked in ascending order.

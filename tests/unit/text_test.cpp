@@ -550,6 +550,20 @@ TEST(FastPaths, NormalizeWithoutOffsetsMatchesEveryOtherPath) {
   }
 }
 
+// shingle_hashes() and the copy of every x86-64 level this CPU runs must all
+// give `expected`; returns which did not ("" when all did).
+std::string shingle_hashes_mismatch(std::string_view text, TokenMode mode, int n,
+                                    const std::vector<uint64_t>& expected) {
+  std::vector<uint64_t> got{1, 2, 3};  // a reused buffer, as dedup's
+  shingle_hashes(text, mode, n, got);
+  if (got != expected) return "shingle_hashes";
+  for (const core::Isa isa : core::supported_isas()) {
+    internal::shingle_hashes_with(isa, text, mode, n, got);
+    if (got != expected) return core::isa_name(isa);
+  }
+  return "";
+}
+
 TEST(FastPaths, ShingleHashesMatchTokenPath) {
   Rng rng(777);
   std::vector<Token> tokens;
@@ -560,8 +574,7 @@ TEST(FastPaths, ShingleHashesMatchTokenPath) {
       tokenize(text, mode, tokens);
       for (const int n : {1, 2, 3, 5, 9, 64, 65}) {
         shingle_sequence(tokens, n, expected);
-        shingle_hashes(text, mode, n, got);
-        ASSERT_EQ(got, expected) << "n=" << n << " " << ::testing::PrintToString(text);
+        ASSERT_EQ(shingle_hashes_mismatch(text, mode, n, expected), "") << "n=" << n << " " << ::testing::PrintToString(text);
       }
     }
   }
@@ -575,8 +588,7 @@ TEST(FastPaths, ShingleHashesMatchTokenPath) {
       text = norm(text);
       tokenize(text, TokenMode::kWord, tokens);
       shingle_sequence(tokens, 3, expected);
-      shingle_hashes(text, TokenMode::kWord, 3, got);
-      ASSERT_EQ(got, expected) << pos << " " << insert;
+      ASSERT_EQ(shingle_hashes_mismatch(text, TokenMode::kWord, 3, expected), "") << pos << " " << insert;
     }
   }
   shingle_hashes("some words here", TokenMode::kWord, 0, got);
@@ -641,7 +653,7 @@ TEST(FastPaths, IdeographsAreStableUnspacedLetters) {
                                           " ", "  ", "a", "B", "1", "\u00a0", "\u200b", "\xe4", "\xe9\xbf"};
   NormalizedText fast, slow, offsets;
   std::vector<Token> tokens;
-  std::vector<uint64_t> expected, got;
+  std::vector<uint64_t> expected;
   for (int iter = 0; iter < 5000; ++iter) {
     std::string s;
     const size_t count = rng.below(12);
@@ -658,8 +670,7 @@ TEST(FastPaths, IdeographsAreStableUnspacedLetters) {
       for (const TokenMode mode : {TokenMode::kWord, TokenMode::kChar}) {
         tokenize(text, mode, tokens);
         shingle_sequence(tokens, 2, expected);
-        shingle_hashes(text, mode, 2, got);
-        ASSERT_EQ(got, expected) << ::testing::PrintToString(text);
+        ASSERT_EQ(shingle_hashes_mismatch(text, mode, 2, expected), "") << ::testing::PrintToString(text);
       }
     }
   }
@@ -671,7 +682,7 @@ TEST(FastPaths, WordWindowsMatchTokenPath) {
   // windows take the mask-only batch and tokens reach every window edge.
   Rng rng(4711);
   std::vector<Token> tokens;
-  std::vector<uint64_t> expected, got;
+  std::vector<uint64_t> expected;
   for (int iter = 0; iter < 2000; ++iter) {
     std::string text;
     const size_t target = rng.below(600);
@@ -688,8 +699,33 @@ TEST(FastPaths, WordWindowsMatchTokenPath) {
     tokenize(text, TokenMode::kWord, tokens);
     for (const int n : {1, 3, 5}) {
       shingle_sequence(tokens, n, expected);
-      shingle_hashes(text, TokenMode::kWord, n, got);
-      ASSERT_EQ(got, expected) << "n=" << n << " " << text;
+      ASSERT_EQ(shingle_hashes_mismatch(text, TokenMode::kWord, n, expected), "") << "n=" << n << " " << text;
+    }
+  }
+}
+
+TEST(FastPaths, LongDocumentsSpanManyTokenBuffers) {
+  // shingle_hashes() turns token hashes into shingles a buffer (2,048 tokens)
+  // at a time, carrying n - 1 over: documents of up to ~20 buffers, in both
+  // modes, with every width class (rolling and eight-wide, up to 64).
+  Rng rng(8080);
+  std::vector<Token> tokens;
+  std::vector<uint64_t> expected;
+  for (int iter = 0; iter < 12; ++iter) {
+    std::string text;
+    const size_t target = 2000 + rng.below(80000);
+    while (text.size() < target) {
+      const size_t len = rng.below(8) == 0 ? 1 + rng.below(30) : 1 + rng.below(9);
+      for (size_t k = 0; k < len; ++k) text += static_cast<char>('a' + rng.below(26));
+      text += rng.below(50) == 0 ? "'s " : rng.below(40) == 0 ? " \u00e9 " : " ";
+    }
+    text = norm(text);
+    for (const TokenMode mode : {TokenMode::kWord, TokenMode::kChar}) {
+      tokenize(text, mode, tokens);
+      for (const int n : {1, 2, 5, 8, 16, 17, 64}) {
+        shingle_sequence(tokens, n, expected);
+        ASSERT_EQ(shingle_hashes_mismatch(text, mode, n, expected), "") << "n=" << n << " size " << text.size();
+      }
     }
   }
 }
