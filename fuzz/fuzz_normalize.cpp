@@ -94,6 +94,13 @@ void check_line_breaks(std::string_view input, const NormalizedText& expected) {
              "not one line break per newline");
   FUZZ_CHECK(fast_offsets.line_breaks == fast.line_breaks && slow.line_breaks == fast.line_breaks,
              "paths disagree on line breaks");
+  for (const doppel::core::Isa isa : doppel::core::supported_isas()) {
+    for (const bool lines : {false, true}) {
+      internal::normalize_with_isa(isa, input, scratch, false, lines);
+      FUZZ_CHECK(scratch.text == expected.text, "an x86-64 level's ASCII loops change the text");
+      FUZZ_CHECK(!lines || scratch.line_breaks == fast.line_breaks, "an x86-64 level's ASCII loops change the breaks");
+    }
+  }
   FUZZ_CHECK(std::is_sorted(fast.line_breaks.begin(), fast.line_breaks.end()) &&
                  (fast.line_breaks.empty() || fast.line_breaks.back() <= fast.text.size()),
              "line breaks out of order or beyond the text");

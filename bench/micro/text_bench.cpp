@@ -159,12 +159,26 @@ void BM_ShingleHashesIsa(benchmark::State& state, core::Isa isa, const std::stri
   state.counters["shingles"] = static_cast<double>(shingles);
 }
 
+// Each level's ASCII loops on wrapped text with line breaks recorded, as dedup's
+// main pass normalises.
+void BM_NormalizeIsa(benchmark::State& state, core::Isa isa) {
+  const std::string& s = english_lines();
+  text::NormalizedText out;
+  for (auto _ : state) {
+    text::internal::normalize_with_isa(isa, s, out, false, true);
+    benchmark::DoNotOptimize(out.text.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s.size()));
+}
+
 void register_shingle_hashes() {
   for (const auto isa : core::supported_isas()) {
     if (isa == core::Isa::kX86V3) continue;  // no copy of its own: it runs the baseline's
     const std::string name = std::string("BM_ShingleHashes/") + core::isa_name(isa);
     benchmark::RegisterBenchmark((name + "/english_3kb").c_str(), BM_ShingleHashesIsa, isa, english);
     benchmark::RegisterBenchmark((name + "/chinese_3kb").c_str(), BM_ShingleHashesIsa, isa, chinese);
+    benchmark::RegisterBenchmark((std::string("BM_Normalize/") + core::isa_name(isa) + "/wrapped_line_breaks").c_str(),
+                                 BM_NormalizeIsa, isa);
   }
 }
 const int kRegistered = (register_shingle_hashes(), 0);

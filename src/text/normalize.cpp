@@ -32,6 +32,10 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#include "core/isa.hpp"
+#ifdef DOPPEL_X86_LEVELS
+#include <immintrin.h>
+#endif
 
 #include "text/text_internal.hpp"
 
@@ -218,6 +222,61 @@ inline int plain_tail(const uint8_t* src, size_t len, char* dst, bool& pending, 
   return plain_bytes<kLines>(buf, static_cast<unsigned>(len), dst, pending, have_output, newlines);
 }
 
+#ifdef DOPPEL_X86_LEVELS
+#define DOPPEL_V4 __attribute__((target("arch=x86-64-v4")))
+
+// plain_block() sixty-four bytes at a time, as many blocks in a row as
+// qualify, for CPUs with AVX-512 (x86-64-v4): one compare per class over the
+// whole block, and no branch on whether a space is pending or the block ends
+// in whitespace (both are folded into where the next block is written). Takes
+// whole blocks from src[0..avail) while src[64] is eligible; w, pending and
+// (with kLines) the break cursor advance as plain_block's callers advance
+// them. Stops before a block whose line breaks do not fit before bw_end.
+// Returns the bytes consumed.
+template <bool kLines>
+DOPPEL_V4 size_t plain_blocks_v4(const uint8_t* src, size_t avail, const char* begin, char*& w_io, bool& pending_io,
+                                 uint32_t*& bw_io, const uint32_t* bw_end) {
+  char* w = w_io;
+  bool pending = pending_io;
+  [[maybe_unused]] uint32_t* bw = bw_io;
+  size_t i = 0;
+  const __m512i space = _mm512_set1_epi8(' ');
+  while (i + 65 <= avail) {
+    const uint8_t next = src[i + 64];
+    if (next >= 0x80 || kAsciiMap[next] == kDrop) break;
+    const __m512i v = _mm512_loadu_si512(src + i);
+    // Unsigned ranges: x - lo <= hi - lo. Bytes >= 0x80 fail both.
+    const __mmask64 printable = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(0x21)),
+                                                       _mm512_set1_epi8(0x7E - 0x21));
+    const __mmask64 white = _mm512_cmpeq_epi8_mask(v, space) |
+                            _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(0x09)), _mm512_set1_epi8(4));
+    if ((printable | white) != ~__mmask64{0}) break;
+    if ((white & (white >> 1)) != 0) break;
+    if ((white & 1) != 0 && (pending || w == begin)) break;
+    const __mmask64 upper = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('A')), _mm512_set1_epi8(25));
+    __m512i mapped = _mm512_mask_add_epi8(v, upper, v, _mm512_set1_epi8(0x20));
+    mapped = _mm512_mask_mov_epi8(mapped, white, space);
+    if constexpr (kLines) {
+      uint64_t newlines = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+      if (static_cast<size_t>(bw_end - bw) < static_cast<size_t>(std::popcount(newlines))) break;
+      const auto at = static_cast<uint32_t>(w - begin) + (pending ? 1u : 0u);
+      for (; newlines != 0; newlines &= newlines - 1) *bw++ = at + static_cast<uint32_t>(std::countr_zero(newlines));
+    }
+    // The pending space is written either way and kept only when pending.
+    *w = ' ';
+    w += pending ? 1 : 0;
+    _mm512_storeu_si512(w, mapped);
+    pending = (white >> 63) != 0;
+    w += pending ? 63 : 64;
+    i += 64;
+  }
+  w_io = w;
+  pending_io = pending;
+  if constexpr (kLines) bw_io = bw;
+  return i;
+}
+#endif  // DOPPEL_X86_LEVELS
+
 // The growing output: text plus, when asked for, one origin per byte and the
 // line breaks. Capacity is managed in bulk so that the ASCII loop writes
 // without bounds checks.
@@ -227,7 +286,8 @@ class Output {
   // Room past the output for a sixteen-byte store that starts at its last byte.
   static constexpr size_t kSlack = 17;
 
-  Output(NormalizedText& out, size_t input_size) : out_(out) {
+  // wide: take plain_blocks_v4() where it applies (the CPU must run x86-64-v4).
+  Output(NormalizedText& out, size_t input_size, bool wide) : out_(out), wide_(wide) {
     // text is not cleared: resizing it then only zero-fills what grows past
     // the last result, and every byte below len_ is written before finish().
     out_.original_offset.clear();
@@ -360,11 +420,26 @@ class Output {
       }
     };
     for (;;) {
+      // With the wide loop, the narrower loops below only take the few bytes
+      // that stopped it (a double space, a blank line, a control) before it
+      // is tried again.
+      size_t narrow_end = n;
       if constexpr (!kOffsets) {
+#ifdef DOPPEL_X86_LEVELS
+        if (wide_) {
+          i += plain_blocks_v4<kLines>(src + i, n - i, begin, w, pending, bw, breaks_end_);
+          narrow_end = std::min(n, i + 64);
+        }
+#endif
         // Sixteen plain bytes at a time: printable ASCII and single spaces
         // come out lower-cased and otherwise unchanged (see plain_block).
         unsigned newlines = 0;
+        bool narrow_done = false;
         while (i + 17 <= n) {
+          if (i >= narrow_end) {
+            narrow_done = true;
+            break;
+          }
           room_for_breaks(16);
           const bool had_pending = pending;
           const int out_bytes = plain_block<kLines>(src + i, w, pending, w != begin, newlines);
@@ -373,6 +448,7 @@ class Output {
           w += out_bytes;
           i += 16;
         }
+        if (narrow_done) continue;
         if (i < n && n - i <= 16) {
           room_for_breaks(16);
           const bool had_pending = pending;
@@ -388,7 +464,7 @@ class Output {
       // Bytes i..i+7 are eligible when they are ASCII and i+1..i+8 are ASCII
       // and not controls (whitespace controls are rejected too; they are
       // rare enough to take the single-byte check below).
-      while (i + 9 <= n) {
+      while (i + 9 <= n && i < narrow_end) {
         uint64_t a = 0;
         uint64_t b = 0;
         std::memcpy(&a, src + i, 8);
@@ -460,6 +536,7 @@ class Output {
   uint32_t* breaks_ = nullptr;  // out_.line_breaks: breaks_len_ breaks, then room
   uint32_t* breaks_end_ = nullptr;
   size_t breaks_len_ = 0;
+  bool wide_ = false;
 };
 
 // Collects the decomposed code points of one cluster and emits them composed.
@@ -615,10 +692,10 @@ class Clusterer {
 };
 
 template <bool kOffsets, bool kAsciiFast, bool kLines>
-void normalize_impl(std::string_view original, NormalizedText& result) {
+void normalize_impl(std::string_view original, NormalizedText& result, bool wide) {
   const auto* src = reinterpret_cast<const uint8_t*>(original.data());
   const size_t n = original.size();
-  Output<kOffsets, kLines> out(result, n);
+  Output<kOffsets, kLines> out(result, n, wide);
   Clusterer<kOffsets, kLines> clusters(out);
   size_t i = 0;
   while (i < n) {
@@ -647,16 +724,26 @@ void normalize_impl(std::string_view original, NormalizedText& result) {
 }
 
 template <bool kAsciiFast>
-void normalize_with(std::string_view original, NormalizedText& out, bool with_offsets, bool with_line_breaks) {
+void normalize_with(std::string_view original, NormalizedText& out, bool with_offsets, bool with_line_breaks,
+                    bool wide) {
   if (with_offsets && with_line_breaks) {
-    normalize_impl<true, kAsciiFast, true>(original, out);
+    normalize_impl<true, kAsciiFast, true>(original, out, wide);
   } else if (with_offsets) {
-    normalize_impl<true, kAsciiFast, false>(original, out);
+    normalize_impl<true, kAsciiFast, false>(original, out, wide);
   } else if (with_line_breaks) {
-    normalize_impl<false, kAsciiFast, true>(original, out);
+    normalize_impl<false, kAsciiFast, true>(original, out, wide);
   } else {
-    normalize_impl<false, kAsciiFast, false>(original, out);
+    normalize_impl<false, kAsciiFast, false>(original, out, wide);
   }
+}
+
+bool wide_blocks_for(core::Isa isa) {
+#ifdef DOPPEL_X86_LEVELS
+  return isa == core::Isa::kX86V4;
+#else
+  (void)isa;
+  return false;
+#endif
 }
 
 void append_utf8(std::string& s, int32_t cp) {
@@ -668,7 +755,8 @@ void append_utf8(std::string& s, int32_t cp) {
 }  // namespace
 
 void normalize(std::string_view original, NormalizedText& out, bool with_offsets, bool with_line_breaks) {
-  normalize_with<true>(original, out, with_offsets, with_line_breaks);
+  static const bool wide = wide_blocks_for(core::supported_isas().front());
+  normalize_with<true>(original, out, with_offsets, with_line_breaks, wide);
 }
 
 namespace internal {
@@ -737,7 +825,12 @@ bool is_backward_combining(int32_t cp) {
 
 void normalize_without_ascii_fast_path(std::string_view original, NormalizedText& out,
                                        bool with_offsets, bool with_line_breaks) {
-  normalize_with<false>(original, out, with_offsets, with_line_breaks);
+  normalize_with<false>(original, out, with_offsets, with_line_breaks, false);
+}
+
+void normalize_with_isa(core::Isa isa, std::string_view original, NormalizedText& out, bool with_offsets,
+                        bool with_line_breaks) {
+  normalize_with<true>(original, out, with_offsets, with_line_breaks, wide_blocks_for(isa));
 }
 
 std::string normalize_reference(std::string_view original) {

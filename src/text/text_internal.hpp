@@ -37,6 +37,11 @@ bool is_unspaced_script(int32_t cp);
 void normalize_without_ascii_fast_path(std::string_view original, NormalizedText& out,
                                        bool with_offsets, bool with_line_breaks = false);
 
+// normalize() with the ASCII loops of a chosen x86-64 level (one the CPU
+// runs): every level must give exactly the same text, offsets and breaks.
+void normalize_with_isa(core::Isa isa, std::string_view original, NormalizedText& out, bool with_offsets,
+                        bool with_line_breaks = false);
+
 // An independent, slow reference: filter, one whole-string utf8proc_map call
 // (NFKC + casefold), then the same post-mapping. No offsets. normalize() must
 // produce exactly this for every input.

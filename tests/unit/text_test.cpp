@@ -523,6 +523,24 @@ std::string mostly_ascii_text(Rng& rng, size_t max_bytes) {
   return s;
 }
 
+// The ASCII loops of every x86-64 level this CPU runs, without offsets, with
+// and without line breaks, must give the byte-wise cluster path's text and
+// breaks; returns the level that did not ("" when all did).
+std::string normalize_mismatch(std::string_view s) {
+  NormalizedText slow, fast;
+  for (const bool lines : {false, true}) {
+    internal::normalize_without_ascii_fast_path(s, slow, false, lines);
+    for (const core::Isa isa : core::supported_isas()) {
+      fast.text.assign(300, 'z');  // a reused buffer, as dedup's
+      internal::normalize_with_isa(isa, s, fast, false, lines);
+      if (fast.text != slow.text || fast.line_breaks != slow.line_breaks) {
+        return std::string(core::isa_name(isa)) + (lines ? " with line breaks" : "");
+      }
+    }
+  }
+  return "";
+}
+
 TEST(FastPaths, NormalizeWithoutOffsetsMatchesEveryOtherPath) {
   Rng rng(424242);
   NormalizedText plain, with_offsets, slow;
@@ -533,19 +551,24 @@ TEST(FastPaths, NormalizeWithoutOffsetsMatchesEveryOtherPath) {
     internal::normalize_without_ascii_fast_path(s, slow, false);
     ASSERT_EQ(plain.text, with_offsets.text) << ::testing::PrintToString(s);
     ASSERT_EQ(plain.text, slow.text) << ::testing::PrintToString(s);
+    ASSERT_EQ(normalize_mismatch(s), "") << ::testing::PrintToString(s);
     if (iter % 8 == 0) {
       ASSERT_EQ(plain.text, internal::normalize_reference(s)) << ::testing::PrintToString(s);
     }
   }
-  // Block boundaries: a space, a double space or an upper-case letter at every
-  // position around the sixteen-byte edges.
-  for (size_t pos = 0; pos < 40; ++pos) {
-    for (const char* insert : {" ", "  ", "Q", "\n", "\u00e9"}) {
-      std::string s(48, 'x');
-      for (size_t k = 5; k < s.size(); k += 7) s[k] = ' ';
-      s.insert(pos, insert);
-      normalize(s, plain, false);
-      ASSERT_EQ(plain.text, internal::normalize_reference(s)) << pos << " " << insert;
+  // Block boundaries: a space, a double space, a line break or an upper-case
+  // letter at every position around the sixteen-byte edges, and around the
+  // sixty-four-byte edges of the AVX-512 loop, in lines of every length.
+  for (size_t pos = 0; pos < 140; ++pos) {
+    for (const char* insert : {" ", "  ", "Q", "\n", "\n\n", " \n", "\t", "\x01", "\u00e9", "e\u0301"}) {
+      for (const size_t line : {size_t{7}, size_t{40}, size_t{63}, size_t{64}, size_t{65}, size_t{200}}) {
+        std::string s(pos < 40 ? 48 : 200, 'x');
+        for (size_t k = 5; k < s.size(); k += 7) s[k] = k % line < 7 ? '\n' : ' ';
+        s.insert(pos, insert);
+        normalize(s, plain, false);
+        ASSERT_EQ(plain.text, internal::normalize_reference(s)) << pos << " " << insert;
+        ASSERT_EQ(normalize_mismatch(s), "") << pos << " " << ::testing::PrintToString(s);
+      }
     }
   }
 }
