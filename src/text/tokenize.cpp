@@ -10,7 +10,9 @@
 #include <array>
 #include <bit>
 #include <cstddef>
+#include <limits>
 #include <string>
+#include <utility>
 
 #if defined(__SSE2__)
 #include <immintrin.h>
@@ -101,7 +103,7 @@ inline bool is_word(CharClass c) {
 }
 
 // Forced inline: once per token, and a call in the batch loop of
-// hash_window() costs about a fifth of its time.
+// hash_tokens() costs about a fifth of its time.
 [[gnu::always_inline]] inline uint64_t hash_bytes(const char* p, size_t len) {
   // Nearly every token is at most 16 bytes: call XXH3's short-input path
   // directly (force-inlined by xxhash.h) rather than the whole dispatcher. For
@@ -217,11 +219,10 @@ struct BaselineKernels {
   }
 
   // The hashes of `count` tokens without dropped joiners, token k at
-  // [base + begins[k], base + ends[k]) of text[0..size).
-  static void hash_window(const char* text, size_t /*size*/, size_t base, const uint8_t* begins,
-                          const uint8_t* ends, int count, uint64_t* out) {
-    const char* p = text + base;
-    for (int k = 0; k < count; ++k) out[k] = hash_bytes(p + begins[k], static_cast<size_t>(ends[k] - begins[k]));
+  // text[begins[k], ends[k]) of text[0..size), into out[k].
+  static void hash_tokens(const char* text, size_t /*size*/, const uint32_t* begins, const uint32_t* ends,
+                          size_t count, uint64_t* out) {
+    for (size_t k = 0; k < count; ++k) out[k] = hash_bytes(text + begins[k], ends[k] - begins[k]);
   }
 
   static void shingles(const uint64_t* t, size_t m, int n, uint64_t* out) { rolling_shingles(t, m, n, out); }
@@ -264,17 +265,12 @@ struct V4Kernels {
 
   // XXH3_64bits_withSeed(token, kTokenSeed) for eight tokens at a time: each
   // lane computes xxhash's 1-3, 4-8 and 9-16 byte formulas from the token's
-  // first and last eight bytes and keeps the one its length selects; tokens
-  // over 16 bytes (rare) are hashed one by one afterwards. The two 8-byte reads
-  // per token may reach 8 bytes before the window and 8 past it, so windows
-  // nearer the ends of the text take the baseline.
-  DOPPEL_V4 static void hash_window(const char* text, size_t size, size_t base, const uint8_t* begins,
-                                    const uint8_t* ends, int count, uint64_t* out) {
-    if (base < 8 || size - base < 64 + 8) {
-      BaselineKernels::hash_window(text, size, base, begins, ends, count, out);
-      return;
-    }
-    const char* p = text + base;
+  // first and last eight bytes and keeps the one its length selects. The two
+  // 8-byte reads may reach 8 bytes before the token and 8 past it, so tokens
+  // that near an end of the text, and tokens over 16 bytes (rare), are hashed
+  // one by one afterwards.
+  DOPPEL_V4 static void hash_tokens(const char* text, size_t size, const uint32_t* begins, const uint32_t* ends,
+                                    size_t count, uint64_t* out) {
     const xxh_u8* secret = XXH3_kSecret;
     const uint64_t seed = kTokenSeed;
     const uint64_t flip_1to3 = (XXH_readLE32(secret) ^ XXH_readLE32(secret + 4)) + seed;
@@ -286,13 +282,18 @@ struct V4Kernels {
                                                13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1,
                                                2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
     const uint64_t kLow32 = 0xFFFFFFFFu;
-    for (int k = 0; k < count; k += 8) {
+    // Lanes whose reads stay inside the text: 8 <= begin <= size - 8.
+    const __m512i last_safe = _mm512_set1_epi64(static_cast<long long>(size >= 8 ? size - 8 : 0));
+    const __mmask8 text_holds_16 = size >= 16 ? __mmask8{0xFF} : __mmask8{0};
+    for (size_t k = 0; k < count; k += 8) {
       const __mmask8 live = count - k >= 8 ? __mmask8{0xFF} : static_cast<__mmask8>((1u << (count - k)) - 1);
-      const __m512i first = _mm512_maskz_cvtepu8_epi64(live, _mm_maskz_loadu_epi8(live, begins + k));
-      const __m512i len = _mm512_sub_epi64(_mm512_maskz_cvtepu8_epi64(live, _mm_maskz_loadu_epi8(live, ends + k)), first);
+      const __m512i first = _mm512_maskz_cvtepu32_epi64(live, _mm256_maskz_loadu_epi32(live, begins + k));
+      const __m512i len = _mm512_sub_epi64(_mm512_maskz_cvtepu32_epi64(live, _mm256_maskz_loadu_epi32(live, ends + k)), first);
+      const __mmask8 safe = live & text_holds_16 & _mm512_cmpge_epu64_mask(first, _mm512_set1_epi64(8)) &
+                            _mm512_cmple_epu64_mask(first, last_safe);
       const __m512i last8 = _mm512_sub_epi64(_mm512_add_epi64(first, len), _mm512_set1_epi64(8));
-      const U64x8 a = reinterpret_cast<U64x8>(_mm512_mask_i64gather_epi64(_mm512_setzero_si512(), live, first, p, 1));
-      const U64x8 b = reinterpret_cast<U64x8>(_mm512_mask_i64gather_epi64(_mm512_setzero_si512(), live, last8, p, 1));
+      const U64x8 a = reinterpret_cast<U64x8>(_mm512_mask_i64gather_epi64(_mm512_setzero_si512(), safe, first, text, 1));
+      const U64x8 b = reinterpret_cast<U64x8>(_mm512_mask_i64gather_epi64(_mm512_setzero_si512(), safe, last8, text, 1));
       const U64x8 l = reinterpret_cast<U64x8>(len);
       // 1..3 bytes: the first, middle and last byte and the length, avalanched.
       const U64x8 c1 = a & 0xFF;
@@ -333,10 +334,10 @@ struct V4Kernels {
       __m512i h = _mm512_mask_mov_epi64(reinterpret_cast<__m512i>(h13), from4, reinterpret_cast<__m512i>(h48));
       h = _mm512_mask_mov_epi64(h, from9, reinterpret_cast<__m512i>(h916));
       _mm512_mask_storeu_epi64(out + k, live, h);
-      for (unsigned over16 = _mm512_mask_cmpgt_epu64_mask(live, len, _mm512_set1_epi64(16)); over16 != 0;
-           over16 &= over16 - 1) {
-        const int lane = k + std::countr_zero(over16);
-        out[lane] = XXH3_64bits_withSeed(p + begins[lane], static_cast<size_t>(ends[lane] - begins[lane]), seed);
+      const __mmask8 one_by_one = (live & ~safe) | _mm512_mask_cmpgt_epu64_mask(live, len, _mm512_set1_epi64(16));
+      for (unsigned lanes = one_by_one; lanes != 0; lanes &= lanes - 1) {
+        const size_t lane = k + static_cast<size_t>(std::countr_zero(lanes));
+        out[lane] = XXH3_64bits_withSeed(text + begins[lane], ends[lane] - begins[lane], seed);
       }
     }
   }
@@ -394,7 +395,7 @@ template <typename Kernels, typename Sink>
     // nothing to the left of bit 0 joins. A joiner at bit 63 cannot be judged
     // (its right neighbour is outside), so only runs ending by bit 62 count.
     const uint64_t token = m.word | (m.joiner & (m.word << 1) & (m.word >> 1));
-    if constexpr (requires { sink.window_words(i, static_cast<const uint8_t*>(nullptr), static_cast<const uint8_t*>(nullptr), 0); }) {
+    if constexpr (requires { sink.window_bounds(); }) {
       // The common window, no dropped joiners: token bounds come from the
       // start and end masks with no data-dependent branch per token, and the
       // sink hashes them as a batch (one exit misprediction per window rather
@@ -406,19 +407,21 @@ template <typename Kernels, typename Sink>
                           ? 63 - static_cast<uint64_t>(std::countl_zero(starts & (~uint64_t{0} >> 1)))
                           : 62 + ((token >> 63) & 1);
       const uint64_t done = (uint64_t{1} << next) - 1;  // the tokens that start (and end) below `next`
-      if (next != 0 && (token & m.joiner & done) == 0) {
+      if (next != 0 && (token & m.joiner & done) == 0 && sink.windows()) {
         uint64_t s = starts & done;
         uint64_t e = token & ~(token >> 1) & done;  // last byte of each token
-        uint8_t begins[32], ends[32];  // a token and its separator take at least two bytes
-        int count = 0;
+        // Room for 32: a token and its separator take at least two bytes.
+        const auto [begins, ends] = sink.window_bounds();
+        const auto base = static_cast<uint32_t>(i);
+        uint32_t count = 0;
         while (s != 0) {
-          begins[count] = static_cast<uint8_t>(std::countr_zero(s));
-          ends[count] = static_cast<uint8_t>(std::countr_zero(e) + 1);
+          begins[count] = base + static_cast<uint32_t>(std::countr_zero(s));
+          ends[count] = base + static_cast<uint32_t>(std::countr_zero(e)) + 1;
           s &= s - 1;
           e &= e - 1;
           ++count;
         }
-        sink.window_words(i, begins, ends, count);
+        sink.window_words(count);
         i += next;
         continue;
       }
@@ -551,7 +554,11 @@ template <typename Kernels>
 class ShingleSink {
  public:
   ShingleSink(std::string_view text, int n, std::vector<uint64_t>& out)
-      : text_(text), out_(out), width_(static_cast<size_t>(n)), space_hash_(hash_bytes(" ", 1)) {}
+      : text_(text),
+        out_(out),
+        width_(static_cast<size_t>(n)),
+        space_hash_(hash_bytes(" ", 1)),
+        windows_(text.size() < std::numeric_limits<uint32_t>::max() - 64) {}
 
   void word(size_t begin, size_t end, bool dropped) {
     make_room(1);
@@ -564,12 +571,30 @@ class ShingleSink {
     }
   }
 
-  // `count` tokens without dropped joiners, in order, token k at
-  // [base + begins[k], base + ends[k]).
-  void window_words(size_t base, const uint8_t* begins, const uint8_t* ends, int count) {
-    make_room(static_cast<size_t>(count));
-    Kernels::hash_window(text_.data(), text_.size(), base, begins, ends, count, buffer_ + have_);
-    have_ += static_cast<size_t>(count);
+  // Whether the scanner may hand over whole windows (bounds are 32-bit).
+  bool windows() const { return windows_; }
+
+  // Where the scanner writes the bounds of up to 32 tokens of one window (no
+  // dropped joiners, in order, absolute positions), then calls
+  // window_words(count). Their hashes are computed later, many windows at
+  // once (see resolve()); until then their slots in buffer_ hold nothing.
+  std::pair<uint32_t*, uint32_t*> window_bounds() {
+    make_room(kMaxWindowTokens);
+    if (pending_ + kMaxWindowTokens > kPendingCapacity || runs_ == kMaxRuns) resolve();
+    return {pending_begins_ + pending_, pending_ends_ + pending_};
+  }
+
+  void window_words(uint32_t count) {
+    if (count == 0) return;
+    if (runs_ == 0 || run_end_ != have_) {
+      // A token hashed on the spot came in between: the slots start a new run.
+      run_first_[runs_] = static_cast<uint16_t>(pending_);
+      run_slot_[runs_] = static_cast<uint16_t>(have_);
+      ++runs_;
+    }
+    pending_ += count;
+    have_ += count;
+    run_end_ = have_;
   }
 
   void space(size_t /*begin*/, size_t /*end*/) {
@@ -581,6 +606,7 @@ class ShingleSink {
     if (!flushed_ && have_ < width_) {
       // A document shorter than n tokens is one shingle of all of them.
       if (have_ == 0) return;
+      resolve();
       uint64_t h = 0;
       for (size_t i = 0; i < have_; ++i) h = std::rotl(h, 1) ^ buffer_[i];
       out_.push_back(finish_shingle(h, have_));
@@ -592,6 +618,25 @@ class ShingleSink {
  private:
   // Token hashes per buffer: a window adds at most 32, and n <= 64 are kept.
   static constexpr size_t kCapacity = 2048;
+  static constexpr size_t kMaxWindowTokens = 32;
+  // Window tokens awaiting their hashes. Hashing one window's dozen tokens at
+  // a time left a third of the eight-lane steps empty and paid the set-up per
+  // window; a few hundred at a time fills nearly every lane. Their slots in
+  // buffer_ form runs, split where a token was hashed on the spot (word()).
+  static constexpr size_t kPendingCapacity = 512;
+  static constexpr size_t kMaxRuns = 64;
+  static_assert(kCapacity <= 65536 && kPendingCapacity <= 65536, "runs are 16-bit");
+
+  void resolve() {
+    for (size_t r = 0; r < runs_; ++r) {
+      const size_t first = run_first_[r];
+      const size_t end = r + 1 < runs_ ? run_first_[r + 1] : pending_;
+      Kernels::hash_tokens(text_.data(), text_.size(), pending_begins_ + first, pending_ends_ + first, end - first,
+                           buffer_ + run_slot_[r]);
+    }
+    pending_ = 0;
+    runs_ = 0;
+  }
 
   void make_room(size_t count) {
     if (have_ + count <= kCapacity) return;
@@ -603,6 +648,7 @@ class ShingleSink {
 
   // The shingles of every window wholly inside the buffer.
   void emit() {
+    resolve();
     if (have_ < width_) return;
     const size_t at = out_.size();
     out_.resize(at + have_ - width_ + 1);
@@ -616,7 +662,15 @@ class ShingleSink {
   size_t have_ = 0;
   bool flushed_ = false;  // some shingles already emitted
   std::string scratch_;
+  bool windows_;
   uint64_t buffer_[kCapacity];
+  size_t pending_ = 0;
+  size_t runs_ = 0;
+  size_t run_end_ = 0;            // the slot after the last run's
+  uint16_t run_first_[kMaxRuns];  // where each run starts in the pending arrays
+  uint16_t run_slot_[kMaxRuns];   // and in buffer_
+  uint32_t pending_begins_[kPendingCapacity];
+  uint32_t pending_ends_[kPendingCapacity];
 };
 
 class StringSink {

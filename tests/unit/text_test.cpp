@@ -751,6 +751,26 @@ TEST(FastPaths, LongDocumentsSpanManyTokenBuffers) {
       }
     }
   }
+  // Window tokens wait for their hashes in runs of consecutive slots, cut
+  // wherever a token is hashed on its own (a dropped joiner, a long word, a
+  // non-ASCII one): runs of every length, and more of them per batch than the
+  // sink keeps before hashing, when windows hold few tokens each.
+  for (int iter = 0; iter < 40; ++iter) {
+    std::string text;
+    const size_t word_len = 1 + rng.below(14);
+    const size_t cut_every = 1 + rng.below(12);
+    for (size_t k = 0; text.size() < 30000; ++k) {
+      if (k % cut_every == 0) {
+        text += rng.below(3) == 0 ? "u.s " : rng.below(2) == 0 ? "don't " : "\u00e9t\u00e9 ";
+      }
+      for (size_t c = 0; c < word_len + rng.below(3); ++c) text += static_cast<char>('a' + rng.below(26));
+      text += ' ';
+    }
+    text = norm(text);
+    tokenize(text, TokenMode::kWord, tokens);
+    shingle_sequence(tokens, 5, expected);
+    ASSERT_EQ(shingle_hashes_mismatch(text, TokenMode::kWord, 5, expected), "") << iter;
+  }
 }
 
 TEST(FastPaths, SortUniqueMatchesStdSort) {
