@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include <condition_variable>
 #include <deque>
@@ -20,10 +22,45 @@ namespace {
 constexpr size_t kChunkBytes = size_t{1} << 20;
 constexpr size_t kChunksInFlight = 4;
 
+// A growable byte buffer whose new room is not zero-filled: kept records are
+// read straight into it, so filling it first would be a pass over most of the
+// input for nothing.
+class Chunk {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void clear() { size_ = 0; }
+  std::string_view view() const { return {data_.get(), size_}; }
+  void reserve(size_t capacity) {
+    if (capacity <= capacity_) return;
+    capacity = std::max(capacity, capacity_ * 2);
+    std::unique_ptr<char[]> grown(new char[capacity]);
+    if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
+    data_ = std::move(grown);
+    capacity_ = capacity;
+  }
+  // n more bytes at the end, left for the caller to write.
+  char* extend(size_t n) {
+    reserve(size_ + n);
+    char* at = data_.get() + size_;
+    size_ += n;
+    return at;
+  }
+  void append(std::string_view bytes) {
+    if (!bytes.empty()) std::memcpy(extend(bytes.size()), bytes.data(), bytes.size());
+  }
+  void push_back(char c) { *extend(1) = c; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 class ChunkQueue {
  public:
   // Blocks while full; false once the consumer has given up.
-  bool push(std::string&& chunk) {
+  bool push(Chunk&& chunk) {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return abandoned_ || chunks_.size() < kChunksInFlight; });
     if (abandoned_) return false;
@@ -38,7 +75,7 @@ class ChunkQueue {
     changed_.notify_all();
   }
   // False when closed and drained; `status` is then the producer's.
-  bool pop(std::string& chunk, Status& status) {
+  bool pop(Chunk& chunk, Status& status) {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return closed_ || !chunks_.empty(); });
     if (chunks_.empty()) {
@@ -55,11 +92,27 @@ class ChunkQueue {
     abandoned_ = true;
     changed_.notify_all();
   }
+  // Written chunks go back to the producer, emptied but with their memory:
+  // a fresh megabyte per chunk was faulted in page by page and given back
+  // to the kernel again, hundreds of times on a large corpus.
+  void recycle(Chunk&& chunk) {
+    chunk.clear();
+    std::lock_guard lock(mutex_);
+    if (spare_.size() < kChunksInFlight + 1) spare_.push_back(std::move(chunk));
+  }
+  Chunk take_spare() {
+    std::lock_guard lock(mutex_);
+    if (spare_.empty()) return {};
+    Chunk chunk = std::move(spare_.back());
+    spare_.pop_back();
+    return chunk;
+  }
 
  private:
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<std::string> chunks_;
+  std::deque<Chunk> chunks_;
+  std::vector<Chunk> spare_;
   bool closed_ = false;
   bool abandoned_ = false;
   Status status_;
@@ -69,17 +122,16 @@ class ChunkQueue {
 // in the file (separated by a single '\n') is one range of its bytes, read with
 // one pread, instead of reading the whole file and splitting every line. The
 // last line break of a run is added, since the file's last line may lack it.
-Status read_runs(int fd, const std::string& display, const std::vector<KeptRecord>& kept, std::string& chunk,
+Status read_runs(int fd, const std::string& display, const std::vector<KeptRecord>& kept, Chunk& chunk,
                  const std::function<Status()>& flush) {
   for (size_t i = 0; i < kept.size();) {
     size_t j = i;
     while (j + 1 < kept.size() && kept[j + 1].offset == kept[j].offset + kept[j].length + 1) ++j;
     const uint64_t begin = kept[i].offset;
     const uint64_t length = kept[j].offset + kept[j].length - begin;
-    const size_t at = chunk.size();
-    chunk.resize(at + length);
+    char* const at = chunk.extend(length);
     size_t got = 0;
-    if (const int err = io::read_at(fd, begin, chunk.data() + at, length, got)) {
+    if (const int err = io::read_at(fd, begin, at, length, got)) {
       return io_error(fmt::format("cannot read {}: {}", display, std::strerror(err)));
     }
     if (got < length) {
@@ -96,12 +148,13 @@ Status read_runs(int fd, const std::string& display, const std::vector<KeptRecor
 Status produce(io::InputSet& inputs, const std::vector<std::vector<KeptRecord>>& kept_by_file, ChunkQueue& queue) {
   const auto& files = inputs.files();
   const Status abandoned = Status(StatusCode::kInternal, "kept.jsonl writer stopped");
-  std::string chunk;
+  Chunk chunk;
   std::string text;
+  std::string json;
   auto flush = [&]() -> Status {
     if (chunk.empty()) return Status::ok();
     if (!queue.push(std::move(chunk))) return abandoned;
-    chunk = std::string();
+    chunk = queue.take_spare();
     chunk.reserve(kChunkBytes + 4096);
     return Status::ok();
   };
@@ -126,9 +179,11 @@ Status produce(io::InputSet& inputs, const std::vector<std::vector<KeptRecord>>&
         text.clear();
         io::repair_utf8(raw, text);
         if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
-        report::JsonObject o(chunk);
+        json.clear();
+        report::JsonObject o(json);
         o.field("id", *k.id).field("text", text);
         o.close();
+        chunk.append(json);
         chunk.push_back('\n');
       }
       return chunk.size() >= kChunkBytes ? flush() : Status::ok();
@@ -148,11 +203,12 @@ Status copy_kept_records(io::InputSet& inputs, const std::vector<std::vector<Kep
   ChunkQueue queue;
   std::thread reader([&] { queue.close(produce(inputs, kept_by_file, queue)); });
   Status written;
-  std::string chunk;
+  Chunk chunk;
   Status produced;
   while (queue.pop(chunk, produced)) {
-    if (written.is_ok()) written = write(chunk);
+    if (written.is_ok()) written = write(chunk.view());
     if (!written.is_ok()) queue.abandon();
+    queue.recycle(std::move(chunk));
   }
   reader.join();
   DOPPEL_TRY(written);

@@ -164,24 +164,32 @@ Status OutputFile::write_raw(const void* data, size_t size) {
   return Status::ok();
 }
 
-Status OutputFile::flush_buffer() {
-  if (compression_ == Compression::kNone) {
-    DOPPEL_TRY(write_raw(buffer_.data(), buffer_.size()));
-  } else {
-    ZSTD_inBuffer in{buffer_.data(), buffer_.size(), 0};
-    while (in.pos < in.size) {
-      ZSTD_outBuffer out{zbuffer_.data(), zbuffer_.size(), 0};
-      size_t rc = ZSTD_compressStream2(zstd_, &out, &in, ZSTD_e_continue);
-      if (ZSTD_isError(rc)) return io_error(fmt::format("zstd compression failed: {}", ZSTD_getErrorName(rc)));
-      DOPPEL_TRY(write_raw(zbuffer_.data(), out.pos));
-    }
+Status OutputFile::emit(std::string_view bytes) {
+  if (compression_ == Compression::kNone) return write_raw(bytes.data(), bytes.size());
+  ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+  while (in.pos < in.size) {
+    ZSTD_outBuffer out{zbuffer_.data(), zbuffer_.size(), 0};
+    size_t rc = ZSTD_compressStream2(zstd_, &out, &in, ZSTD_e_continue);
+    if (ZSTD_isError(rc)) return io_error(fmt::format("zstd compression failed: {}", ZSTD_getErrorName(rc)));
+    DOPPEL_TRY(write_raw(zbuffer_.data(), out.pos));
   }
+  return Status::ok();
+}
+
+Status OutputFile::flush_buffer() {
+  DOPPEL_TRY(emit(buffer_));
   buffer_.clear();
   return Status::ok();
 }
 
 Status OutputFile::write(std::string_view bytes) {
   if (finished_) return internal_error("write after finish: " + final_path_);
+  if (bytes.size() >= kBufferSize) {
+    // kept.jsonl arrives in pieces of a megabyte: copying them into the
+    // buffer first would only add a pass over most of the input.
+    DOPPEL_TRY(flush_buffer());
+    return emit(bytes);
+  }
   buffer_.append(bytes);
   if (buffer_.size() >= kBufferSize) return flush_buffer();
   return Status::ok();

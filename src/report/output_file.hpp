@@ -55,6 +55,8 @@ class OutputFile {
   friend Status commit_all(std::initializer_list<OutputFile*> files);
   OutputFile(std::string final_path, std::string temp_path, std::FILE* file, Compression c);
   Status write_raw(const void* data, size_t size);
+  // Compresses (with --compress zst) and writes `bytes`, bypassing the buffer.
+  Status emit(std::string_view bytes);
   Status flush_buffer();
   Status write_error(const char* what) const;
   Status rename_into_place();
