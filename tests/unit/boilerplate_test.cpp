@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,6 +117,46 @@ TEST(Boilerplate, GlobalRuleCountsDistinctDocuments) {
   ASSERT_EQ(set.lines().size(), 1u);
   EXPECT_TRUE(set.contains(line_key(nav, s)));
   EXPECT_EQ(set.find(line_key(nav, s))->documents, 25u);
+}
+
+TEST(Boilerplate, CountsHoldOnCorporaOfMillionsOfLines) {
+  // Past 65,536 keys the counting sort splits the keys into buckets by their
+  // top bits: counts must come out as a plain count gives them, including
+  // lines shared by many documents and keys at both ends of the range.
+  LineStats stats;
+  std::map<uint64_t, uint32_t> expected;
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 1) | 1;  // never 0, the key of an empty line
+  };
+  const std::vector<uint64_t> shared = {1, 2, ~uint64_t{0}, uint64_t{1} << 63, 0x00F0000000000000ULL};
+  for (uint32_t d = 0; d < 30000; ++d) {
+    std::vector<uint64_t> doc;
+    for (int k = 0; k < 3; ++k) doc.push_back(next());
+    for (size_t s = 0; s < shared.size(); ++s) {
+      if (d % (s + 1) == 0 && d % 7 != 0) doc.push_back(shared[s]);
+    }
+    if (d % 2 == 0) doc.push_back(0x1234 + d % 40);  // 20 lines in 750 documents each
+    std::sort(doc.begin(), doc.end());
+    for (const uint64_t k : doc) ++expected[k];
+    stats.add(doc, std::nullopt);
+  }
+  Options o;
+  o.min_docs = 20;
+  const BoilerplateSet set = stats.finish(o);
+  size_t boilerplate = 0;
+  for (const auto& [key, documents] : expected) {
+    if (documents < o.min_docs) {
+      EXPECT_FALSE(set.contains(key)) << key;
+      continue;
+    }
+    ++boilerplate;
+    ASSERT_TRUE(set.contains(key)) << key;
+    EXPECT_EQ(set.find(key)->documents, documents) << key;
+  }
+  EXPECT_EQ(set.lines().size(), boilerplate);
+  EXPECT_EQ(boilerplate, shared.size() + 20);
 }
 
 TEST(Boilerplate, BelowTheThresholdNothingIsBoilerplate) {
