@@ -228,11 +228,13 @@ inline int plain_tail(const uint8_t* src, size_t len, char* dst, bool& pending, 
 // plain_block() sixty-four bytes at a time, as many blocks in a row as
 // qualify, for CPUs with AVX-512 (x86-64-v4): one compare per class over the
 // whole block, and no branch on whether a space is pending or the block ends
-// in whitespace (both are folded into where the next block is written). Takes
-// whole blocks from src[0..avail) while src[64] is eligible; w, pending and
-// (with kLines) the break cursor advance as plain_block's callers advance
-// them. Stops before a block whose line breaks do not fit before bw_end.
-// Returns the bytes consumed.
+// in whitespace (both are folded into where the next block is written). Runs
+// of whitespace (blank lines, double spaces) end a block early and are
+// skipped, so prose with paragraphs stays on this path. Takes blocks from
+// src[0..avail) while src[64] is eligible; w, pending and (with kLines) the
+// break cursor advance as plain_block's callers advance them. Stops before a
+// block whose line breaks do not fit before bw_end. Returns the bytes
+// consumed.
 template <bool kLines>
 DOPPEL_V4 size_t plain_blocks_v4(const uint8_t* src, size_t avail, const char* begin, char*& w_io, bool& pending_io,
                                  uint32_t*& bw_io, const uint32_t* bw_end) {
@@ -251,24 +253,39 @@ DOPPEL_V4 size_t plain_blocks_v4(const uint8_t* src, size_t avail, const char* b
     const __mmask64 white = _mm512_cmpeq_epi8_mask(v, space) |
                             _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(0x09)), _mm512_set1_epi8(4));
     if ((printable | white) != ~__mmask64{0}) break;
-    if ((white & (white >> 1)) != 0) break;
-    if ((white & 1) != 0 && (pending || w == begin)) break;
+    // Whitespace that adds nothing: a byte right after another whitespace
+    // byte, or one at the start while a space is pending or nothing is out.
+    // The block is taken up to the first such byte (all of it when there is
+    // none), and the whitespace run from there is skipped.
+    uint64_t redundant = white & (white << 1);
+    if ((white & 1) != 0 && (pending || w == begin)) redundant |= 1;
+    const int take = redundant == 0 ? 64 : std::countr_zero(redundant);
+    const int end = take == 64 ? 64 : take + std::countr_zero(~(white >> take));
     const __mmask64 upper = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('A')), _mm512_set1_epi8(25));
     __m512i mapped = _mm512_mask_add_epi8(v, upper, v, _mm512_set1_epi8(0x20));
     mapped = _mm512_mask_mov_epi8(mapped, white, space);
     if constexpr (kLines) {
-      uint64_t newlines = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+      const uint64_t taken = take == 64 ? ~uint64_t{0} : (uint64_t{1} << take) - 1;
+      const uint64_t consumed = end == 64 ? ~uint64_t{0} : (uint64_t{1} << end) - 1;
+      const uint64_t newlines = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n')) & consumed;
       if (static_cast<size_t>(bw_end - bw) < static_cast<size_t>(std::popcount(newlines))) break;
+      // A break is where the text stands when its '\n' is met: in the taken
+      // part, past the pending space; in the skipped run, at the end of the
+      // taken part, whose last byte (whitespace) became the pending space.
       const auto at = static_cast<uint32_t>(w - begin) + (pending ? 1u : 0u);
-      for (; newlines != 0; newlines &= newlines - 1) *bw++ = at + static_cast<uint32_t>(std::countr_zero(newlines));
+      for (uint64_t nl = newlines & taken; nl != 0; nl &= nl - 1) *bw++ = at + static_cast<uint32_t>(std::countr_zero(nl));
+      const auto after = take > 0 ? at + static_cast<uint32_t>(take - 1) : static_cast<uint32_t>(w - begin);
+      for (uint64_t nl = newlines & ~taken; nl != 0; nl &= nl - 1) *bw++ = after;
     }
-    // The pending space is written either way and kept only when pending.
-    *w = ' ';
-    w += pending ? 1 : 0;
-    _mm512_storeu_si512(w, mapped);
-    pending = (white >> 63) != 0;
-    w += pending ? 63 : 64;
-    i += 64;
+    if (take > 0) {
+      // The pending space is written either way and kept only when pending.
+      *w = ' ';
+      w += pending ? 1 : 0;
+      _mm512_storeu_si512(w, mapped);
+      pending = ((white >> (take - 1)) & 1) != 0;
+      w += take - (pending ? 1 : 0);
+    }
+    i += static_cast<size_t>(end);
   }
   w_io = w;
   pending_io = pending;

@@ -556,11 +556,14 @@ TEST(FastPaths, NormalizeWithoutOffsetsMatchesEveryOtherPath) {
       ASSERT_EQ(plain.text, internal::normalize_reference(s)) << ::testing::PrintToString(s);
     }
   }
-  // Block boundaries: a space, a double space, a line break or an upper-case
-  // letter at every position around the sixteen-byte edges, and around the
-  // sixty-four-byte edges of the AVX-512 loop, in lines of every length.
+  // Block boundaries: a space, a run of whitespace (up to two blocks long),
+  // a line break or an upper-case letter at every position around the
+  // sixteen-byte edges, and around the sixty-four-byte edges of the AVX-512
+  // loop, in lines of every length.
+  const std::string long_run = std::string(40, ' ') + "\n\t\n" + std::string(90, ' ');
   for (size_t pos = 0; pos < 140; ++pos) {
-    for (const char* insert : {" ", "  ", "Q", "\n", "\n\n", " \n", "\t", "\x01", "\u00e9", "e\u0301"}) {
+    for (const char* insert : {" ", "  ", "Q", "\n", "\n\n", " \n", "\t", "\x01", "\u00e9", "e\u0301",
+                               " \n \r\n\n", "   \n\n\n   ", long_run.c_str()}) {
       for (const size_t line : {size_t{7}, size_t{40}, size_t{63}, size_t{64}, size_t{65}, size_t{200}}) {
         std::string s(pos < 40 ? 48 : 200, 'x');
         for (size_t k = 5; k < s.size(); k += 7) s[k] = k % line < 7 ? '\n' : ' ';
