@@ -35,6 +35,7 @@
 #include "io/reader.hpp"
 #include "match/verify.hpp"
 #include "pipeline/document_stage.hpp"
+#include "pipeline/exact_set.hpp"
 #include "pipeline/id_index.hpp"
 #include "pipeline/kept_copier.hpp"
 #include "pipeline/mapped_array.hpp"
@@ -253,6 +254,9 @@ class DedupRun {
   std::vector<Doc> docs_;
   MappedArray<uint64_t> band_keys_;  // docs_.size() rows of band_count() values
   IdIndex id_index_;  // the first document with each id
+  // The exact hashes of the documents accepted so far, while they are read:
+  // a later exact copy is not shingled (see ExactSet).
+  std::unique_ptr<ExactSet> accepted_exact_ = std::make_unique<ExactSet>();
   std::vector<Rejection> rejected_;
   uint64_t records_seen_ = 0;
   uint64_t repaired_ = 0;
@@ -350,6 +354,7 @@ Status DedupRun::read_and_sketch() {
   DOPPEL_TRY(run_batches<BatchWork>(
       feed, worker_threads(), [](BatchWork&) {}, [&](BatchWork& work) { process_batch(work); },
       [&](BatchWork& work) { return accept_batch(work); }));
+  accepted_exact_.reset();  // needed only while documents are read
   if (opt_.on_progress) opt_.on_progress({records_seen_, input_bytes_, seconds_since(start_), true});
   return Status::ok();
 }
@@ -390,6 +395,13 @@ DedupRun::SketchedDoc DedupRun::sketch_document(std::string_view text, WorkerScr
   d.exact = p.exact;
   d.empty = p.empty;
   d.normalized_bytes = p.normalized_bytes;
+  if (!p.shingled) {
+    // An exact copy of an accepted document, which has words (an empty one is
+    // rejected): never the first of its group, so no set, sketch or keys.
+    d.empty = false;
+    std::fill(keys.begin(), keys.end(), 0);
+    return d;
+  }
   if (p.shingles.empty() && !sorted_in_arena.empty()) {
     d.shingles = w.arena.claim(sorted_in_arena.size());
   } else if (!p.shingles.empty() && p.shingles.size() <= reuse.size()) {
@@ -424,6 +436,10 @@ void DedupRun::process_batch(BatchWork& work) {
     WorkerScratch& w = scratch_.local();
     // The line keys come out of sketching's own normalisation of the text.
     w.document.line_keys_wanted = learn_boilerplate;
+    // Story terms are computed below from the text and need no set, so the
+    // copies of accepted documents can skip their shingles in every mode.
+    const ExactSet& accepted = *accepted_exact_;
+    w.document.skip_shingles = [&accepted](const core::Hash128& h) { return accepted.contains(h); };
     for (size_t i = r.begin(); i != r.end(); ++i) {
       const std::span<uint64_t> keys(work.keys.data() + i * k, k);
       work.processed[i] = sketch_document(records[i].text, w, keys, nullptr);
@@ -439,6 +455,7 @@ void DedupRun::process_batch(BatchWork& work) {
       }
     }
     w.document.line_keys_wanted = false;
+    w.document.skip_shingles = nullptr;
   });
 }
 
@@ -508,6 +525,7 @@ Status DedupRun::accept_batch(BatchWork& work) {
     d.exact = processed.exact;
     d.shingles = processed.shingles;
     input_bytes_ += d.text_bytes;
+    accepted_exact_->insert(d.exact);
     docs_.push_back(std::move(d));
     band_keys_.append(work.keys.data() + i * k, k);
   }
@@ -626,7 +644,9 @@ void DedupRun::group_exact() {
       p.a = leader_of_[d];
       p.b = d;
       p.kind = MatchKind::kExact;
-      p.overlap = {docs_[d].shingles.size(), docs_[d].shingles.size(), docs_[d].shingles.size()};
+      // The leader's set: a copy's own may have been skipped (ExactSet).
+      const size_t size = docs_[p.a].shingles.size();
+      p.overlap = {size, size, size};
       pairs_.push_back(p);
     }
   }

@@ -11,15 +11,18 @@ text::TokenMode token_mode(const ShingleConfig& config) {
 }  // namespace
 
 namespace {
-// line_keys: when given, also the distinct line keys of `original`.
+// line_keys: when given, also the distinct line keys of `original`. may_skip:
+// whether DocumentScratch::skip_shingles is consulted.
 void shingle_text(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
-                  ProcessedDocument& out, bool with_offsets, std::vector<uint64_t>* line_keys = nullptr);
+                  ProcessedDocument& out, bool with_offsets, std::vector<uint64_t>* line_keys = nullptr,
+                  bool may_skip = false);
 }  // namespace
 
 void process_document(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
                       ProcessedDocument& out, bool with_offsets, const BoilerplateFilter& filter) {
   out.boilerplate_fraction = 0;
   out.only_boilerplate = false;
+  out.shingled = true;
   bool line_keys_pending = scratch.line_keys_wanted;
   if (filter.set && !filter.set->empty()) {
     // Boilerplate is learned before a set exists, so this is not the main pass,
@@ -59,17 +62,24 @@ void process_document(std::string_view original, const ShingleConfig& config, Do
       return;
     }
   }
-  shingle_text(original, config, scratch, out, with_offsets, line_keys_pending ? &scratch.line_keys : nullptr);
+  shingle_text(original, config, scratch, out, with_offsets, line_keys_pending ? &scratch.line_keys : nullptr,
+               /*may_skip=*/true);
 }
 
 namespace {
 void shingle_text(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
-                  ProcessedDocument& out, bool with_offsets, std::vector<uint64_t>* line_keys) {
+                  ProcessedDocument& out, bool with_offsets, std::vector<uint64_t>* line_keys, bool may_skip) {
   text::normalize(original, scratch.normalized, with_offsets, /*with_line_breaks=*/line_keys != nullptr);
   if (line_keys) boilerplate::line_keys_of_normalized(scratch.normalized, *line_keys);
   const std::string& norm = scratch.normalized.text;
   out.exact = core::exact_hash(norm);
   out.normalized_bytes = norm.size();
+  if (may_skip && !with_offsets && scratch.skip_shingles && scratch.skip_shingles(out.exact)) {
+    out.shingled = false;
+    out.shingles.clear();
+    scratch.sort_room = {};
+    return;
+  }
   if (with_offsets) {
     text::tokenize(norm, token_mode(config), scratch.tokens);
     out.empty = scratch.tokens.empty();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,6 +45,12 @@ struct DocumentScratch {
   // and fills ProcessedDocument::shingles as usual, as the boilerplate path
   // always does.
   std::span<uint64_t> sort_room;
+  // Set by a caller that already holds the set of some texts (dedup: the
+  // documents accepted so far). When it answers true for a text's exact hash,
+  // process_document() stops after the exact hash, size and line keys, and
+  // ProcessedDocument::shingled is false. Not consulted on the with_offsets
+  // or boilerplate paths.
+  std::function<bool(const core::Hash128&)> skip_shingles;
 };
 
 struct ProcessedDocument {
@@ -53,6 +60,9 @@ struct ProcessedDocument {
   std::vector<uint64_t> shingles;   // sorted unique (the vector may have spare capacity)
   double boilerplate_fraction = 0;  // share of the text in boilerplate lines
   bool only_boilerplate = false;    // nothing else left: shingled on the full text
+  // False when DocumentScratch::skip_shingles stopped the work: `shingles` and
+  // `empty` then say nothing (the caller knows the text already).
+  bool shingled = true;
 };
 
 // Boilerplate handling for process_document(): the learned set and, optionally,

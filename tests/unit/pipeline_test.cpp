@@ -4,13 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "doppel/doppel.hpp"
 #include "pipeline/document_stage.hpp"
+#include "pipeline/exact_set.hpp"
 #include "pipeline/id_index.hpp"
 #include "pipeline/mapped_array.hpp"
 #include "pipeline/shingle_arena.hpp"
@@ -179,6 +182,105 @@ TEST(MappedArray, KeepsValuesAcrossGrowth) {
 
 // IdIndex answers as std::unordered_map::try_emplace did, through growth,
 // repeated ids, and hashes shared by different ids (given by a weak hash here).
+// Exact copies of documents accepted in an earlier batch are not shingled
+// (pipeline/exact_set.hpp). The first document of each group must still be:
+// even when a record with its text came before it and was rejected (here for
+// a repeated id), and when its near copy comes batches later. And copies in
+// every position must still pair with it as exact. 8,000 fillers (eight
+// batches of 1,024 records) apart: at most 2 * threads + 2 batches are in
+// flight, so the copies are certainly read after their first was accepted.
+TEST(PipelineApi, ExactCopiesSkipShinglesButNotTheFirstOfTheirGroup) {
+  TempDir t;
+  const std::string first = words(10, 300);
+  const std::string second = words(11, 300);
+  std::string near_second = second;
+  near_second.replace(0, 6, "xx yy ");  // a near copy: about 98% of the shingles shared
+  std::string jsonl;
+  auto add = [&](const std::string& id, const std::string& text) {
+    jsonl += "{\"id\":\"" + id + "\",\"text\":\"" + text + "\"}\n";
+  };
+  add("a", first);
+  add("a", second);  // rejected: the id is taken; its text must not count as seen
+  for (int i = 0; i < 8000; ++i) add("f" + std::to_string(i), words(100 + i, 30));
+  add("b", second);  // the first document with this text
+  for (int i = 8000; i < 16000; ++i) add("f" + std::to_string(i), words(100 + i, 30));
+  add("c", first);   // exact copies, batches after their first
+  add("d", second);
+  add("e", near_second);
+  add("g", second);
+  write_file(t / "in.jsonl", jsonl);
+  for (const int threads : {1, 2}) {
+    DedupOptions o;
+    o.inputs = {(t / "in.jsonl").string()};
+    o.output_dir = (t / ("out" + std::to_string(threads))).string();
+    o.threads = threads;
+    o.on_message = [](const std::string&) {};
+    auto r = run_dedup(o);
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    EXPECT_EQ(r->rejected, 1u);
+    EXPECT_EQ(r->duplicates_exact, 3u);
+    EXPECT_EQ(r->duplicates_near, 1u);
+    std::vector<std::string> pairs = read_lines(t / ("out" + std::to_string(threads)) / "pairs.jsonl");
+    std::sort(pairs.begin(), pairs.end());
+    ASSERT_EQ(pairs.size(), 5u);
+    EXPECT_NE(pairs[0].find(R"("a":"a","b":"c","kind":"exact","jaccard":1)"), std::string::npos) << pairs[0];
+    EXPECT_NE(pairs[1].find(R"("a":"b","b":"d","kind":"exact","jaccard":1)"), std::string::npos) << pairs[1];
+    EXPECT_NE(pairs[2].find(R"("a":"b","b":"e","kind":"near")"), std::string::npos) << pairs[2];
+  }
+  EXPECT_EQ(testing::read_file(t / "out1/pairs.jsonl"), testing::read_file(t / "out2/pairs.jsonl"));
+  EXPECT_EQ(testing::read_file(t / "out1/clusters.jsonl"), testing::read_file(t / "out2/clusters.jsonl"));
+}
+
+core::Hash128 nth_hash(uint64_t i) {
+  uint64_t x = i * 0x9e3779b97f4a7c15ULL + 12345;
+  x ^= x >> 31;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  return {x | 1, (x >> 7) * 31 + i};
+}
+
+TEST(ExactSet, HoldsWhatWasInsertedAcrossGrowth) {
+  pipeline::ExactSet set;
+  for (uint64_t i = 0; i < 100000; i += 2) set.insert(nth_hash(i));
+  set.insert(nth_hash(0));  // again: still one entry
+  EXPECT_EQ(set.size(), 50000u);
+  for (uint64_t i = 0; i < 100000; ++i) ASSERT_EQ(set.contains(nth_hash(i)), i % 2 == 0) << i;
+  // Equal low words, different high words: both kept apart.
+  set.insert({77, 1});
+  EXPECT_TRUE(set.contains({77, 1}));
+  EXPECT_FALSE(set.contains({77, 2}));
+  set.insert({0, 5});  // a low word of 0 marks an empty slot: never stored
+  EXPECT_FALSE(set.contains({0, 5}));
+}
+
+TEST(ExactSet, ReadersDuringInsertsFindEveryPublishedHash) {
+  pipeline::ExactSet set;
+  constexpr uint64_t kHashes = 200000;
+  std::atomic<uint64_t> published{0};  // hashes [0, published) are inserted
+  std::thread writer([&] {
+    for (uint64_t i = 0; i < kHashes; ++i) {
+      set.insert(nth_hash(i));
+      published.store(i + 1, std::memory_order_release);
+    }
+  });
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&, r] {
+      uint64_t x = 99 + static_cast<uint64_t>(r);
+      while (published.load(std::memory_order_acquire) < kHashes && !failed.load()) {
+        const uint64_t seen = published.load(std::memory_order_acquire);
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        if (seen > 0 && !set.contains(nth_hash((x >> 20) % seen))) failed = true;
+        if (set.contains(nth_hash(kHashes + (x >> 20) % kHashes))) failed = true;
+      }
+    });
+  }
+  writer.join();
+  for (std::thread& r : readers) r.join();
+  EXPECT_FALSE(failed.load());
+  EXPECT_EQ(set.size(), kHashes);
+}
+
 TEST(IdIndex, FirstHolderOfEachIdAsAMapWouldSay) {
   for (const bool weak_hash : {false, true}) {
     pipeline::IdIndex index;
