@@ -49,7 +49,7 @@ struct DocumentScratch {
   // documents accepted so far). When it answers true for a text's exact hash,
   // process_document() stops after the exact hash, size and line keys, and
   // ProcessedDocument::shingled is false. Not consulted on the with_offsets
-  // or boilerplate paths.
+  // path, nor for a text shingled without its boilerplate lines.
   std::function<bool(const core::Hash128&)> skip_shingles;
 };
 
