@@ -10,6 +10,7 @@
 #include <array>
 #include <bit>
 #include <cstddef>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
@@ -326,8 +327,23 @@ struct V4Kernels {
       const __mmask8 safe = live & text_holds_16 & _mm512_cmpge_epu64_mask(first, _mm512_set1_epi64(8)) &
                             _mm512_cmple_epu64_mask(first, last_safe);
       const __m512i last8 = _mm512_sub_epi64(_mm512_add_epi64(first, len), _mm512_set1_epi64(8));
-      const U64x8 a = reinterpret_cast<U64x8>(_mm512_mask_i64gather_epi64(_mm512_setzero_si512(), safe, first, text, 1));
-      const U64x8 b = reinterpret_cast<U64x8>(_mm512_mask_i64gather_epi64(_mm512_setzero_si512(), safe, last8, text, 1));
+      // Each token's first and last eight bytes. Eight plain loads per vector
+      // beat a gather instruction (12% of the kernel's time on an AMD EPYC);
+      // lanes that are not all safe (near an end of the text, or past the
+      // last token) take the masked gather.
+      U64x8 a, b;
+      if (safe == 0xFF) {
+        alignas(64) uint64_t av[8], bv[8];
+        for (int j = 0; j < 8; ++j) {
+          std::memcpy(&av[j], text + begins[k + j], 8);
+          std::memcpy(&bv[j], text + ends[k + j] - 8, 8);
+        }
+        a = reinterpret_cast<U64x8>(_mm512_load_si512(av));
+        b = reinterpret_cast<U64x8>(_mm512_load_si512(bv));
+      } else {
+        a = reinterpret_cast<U64x8>(_mm512_mask_i64gather_epi64(_mm512_setzero_si512(), safe, first, text, 1));
+        b = reinterpret_cast<U64x8>(_mm512_mask_i64gather_epi64(_mm512_setzero_si512(), safe, last8, text, 1));
+      }
       const U64x8 l = reinterpret_cast<U64x8>(len);
       // 1..3 bytes: the first, middle and last byte and the length, avalanched.
       const U64x8 c1 = a & 0xFF;
