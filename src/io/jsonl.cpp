@@ -154,16 +154,22 @@ void JsonlParser::load(std::string_view bytes) {
   std::memset(padded_.data() + bytes.size(), 0, simdjson::SIMDJSON_PADDING);
 }
 
-LineOutcome JsonlParser::parse(std::string_view line, Record& rec) {
+static_assert(ByteBuffer::kTailPadding >= simdjson::SIMDJSON_PADDING);
+
+LineOutcome JsonlParser::parse(std::string_view line, Record& rec, bool in_byte_buffer) {
   LineOutcome out;
   if (simdjson::validate_utf8(line.data(), line.size())) {
-    load(line);
-    out = parse_padded(line, rec);
+    if (in_byte_buffer) {
+      out = parse_padded(line, rec);
+    } else {
+      load(line);
+      out = parse_padded(std::string_view(padded_.data(), line.size()), rec);
+    }
   } else {
     // Raw NULs stay: they are not valid JSON and must be reported as such.
     const Utf8RepairDetail d = repair_utf8_detail(line, repaired_, /*replace_nul=*/false);
     load(repaired_);
-    out = parse_padded(repaired_, rec);
+    out = parse_padded(std::string_view(padded_.data(), repaired_.size()), rec);
     rec.utf8_repairs = d.invalid_sequences;
     out.first_invalid_utf8 = d.first_invalid_offset;
   }
@@ -188,7 +194,7 @@ LineOutcome JsonlParser::parse_padded(std::string_view line, Record& rec) {
     return out;
   };
 
-  const simdjson::padded_string_view view(padded_.data(), line.size(), padded_.capacity());
+  const simdjson::padded_string_view view(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING);
   od::document doc;
   if (auto e = parser_.iterate(view).get(doc)) return malformed(e);
   od::json_type root_type;

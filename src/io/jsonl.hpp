@@ -29,9 +29,12 @@ class JsonlParser {
   explicit JsonlParser(const ReaderOptions& options);
 
   // Fills rec.id (when present), rec.text, rec.fields and the repair counts.
-  LineOutcome parse(std::string_view line, Record& rec);
+  // in_byte_buffer: `line` lies in a ByteBuffer (which pads its end), so it is
+  // parsed where it is instead of being copied into padded memory first.
+  LineOutcome parse(std::string_view line, Record& rec, bool in_byte_buffer = false);
 
  private:
+  // `line` has at least SIMDJSON_PADDING readable bytes after it.
   LineOutcome parse_padded(std::string_view line, Record& rec);
   void load(std::string_view bytes);
 

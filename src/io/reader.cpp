@@ -474,7 +474,7 @@ Status InputSet::read_jsonl_file(uint32_t index, detail::ReadContext& context,
     }
     Record rec;
     rec.pos = SourcePos{index, line.number, line.offset, line.length};
-    const detail::LineOutcome outcome = context.parser.parse(line.bytes, rec);
+    const detail::LineOutcome outcome = context.parser.parse(line.bytes, rec, /*in_byte_buffer=*/true);
     if (!outcome.ok) {
       Problem p = make_problem(Problem::Severity::kRejected, file, outcome.reason);
       p.line = line.number;

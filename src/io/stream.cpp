@@ -44,7 +44,7 @@ bool is_blank(std::string_view s) {
 
 void ByteBuffer::reserve(size_t n, size_t keep) {
   if (n <= capacity_) return;
-  auto fresh = std::make_unique_for_overwrite<char[]>(n);
+  auto fresh = std::make_unique_for_overwrite<char[]>(n + kTailPadding);
   if (keep > 0) std::memcpy(fresh.get(), data_.get(), keep);
   data_ = std::move(fresh);
   capacity_ = n;

@@ -22,6 +22,10 @@ enum class Compression { kUnknown, kNone, kGzip, kZstd };
 // A heap block that only grows (contents are not preserved by grow_to).
 class ByteBuffer {
  public:
+  // Readable bytes allocated past capacity(): any slice of the buffer can go
+  // to a parser that reads ahead of what it parses (simdjson), as it is.
+  static constexpr size_t kTailPadding = 64;
+
   char* data() { return data_.get(); }
   size_t capacity() const { return capacity_; }
   // Ensures capacity >= n, keeping the first `keep` bytes.
