@@ -464,8 +464,9 @@ Status DedupRun::accept_batch(BatchWork& work) {
   auto& problems = work.batch.problems;
   const size_t k = band_count();
   size_t next_problem = 0;
-  // The id lookups below are cache misses; a batch's slots fit in L2.
+  // The id and exact-hash lookups below are cache misses; a batch's slots fit in L2.
   for (const uint64_t h : work.id_hashes) id_index_.prefetch(h);
+  for (const SketchedDoc& d : work.processed) accepted_exact_->prefetch(d.exact);
   // Records and problems in the order the reader met them.
   for (size_t i = 0; i <= records.size(); ++i) {
     while (next_problem < problems.size() && problems[next_problem].first == i) {

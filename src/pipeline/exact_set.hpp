@@ -16,6 +16,10 @@
 // publishes a new table; the old ones stay allocated until the set is
 // destroyed, as a reader may still be probing one (together they are no
 // larger than the newest). A hash whose low word is 0 is never stored.
+// In front of the table, one bit per hash in a megabyte that stays in cache:
+// most texts are not copies, and most lookups end there instead of waiting on
+// a table far larger than the cache (a lookup in the table alone cost 1.5% of
+// dedup's time on the 1 GB benchmark, where only 5% of documents are copies).
 #pragma once
 
 #include <atomic>
@@ -30,13 +34,15 @@ namespace doppel::pipeline {
 
 class ExactSet {
  public:
-  ExactSet() { publish(kInitialSlots); }
+  ExactSet() : filter_(std::make_unique<std::atomic<uint64_t>[]>(kFilterBits / 64)) { publish(kInitialSlots); }
   ExactSet(const ExactSet&) = delete;
   ExactSet& operator=(const ExactSet&) = delete;
 
   // Safe to call from any thread, also while insert() runs.
   bool contains(const core::Hash128& h) const {
     if (h.low == 0) return false;
+    const uint64_t bit = h.low & (kFilterBits - 1);
+    if (((filter_[bit / 64].load(std::memory_order_acquire) >> (bit % 64)) & 1) == 0) return false;
     const Table* t = current_.load(std::memory_order_acquire);
     for (size_t i = h.high & t->mask;; i = (i + 1) & t->mask) {
       const uint64_t low = t->slots[2 * i].load(std::memory_order_acquire);
@@ -49,13 +55,25 @@ class ExactSet {
   void insert(const core::Hash128& h) {
     if (h.low == 0) return;
     if (2 * (size_ + 1) > tables_.back()->mask + 1) publish(2 * (tables_.back()->mask + 1));
-    if (place(*tables_.back(), h)) ++size_;
+    if (!place(*tables_.back(), h)) return;
+    ++size_;
+    // After the slot (and any new table): a reader that sees the bit sees them.
+    const uint64_t bit = h.low & (kFilterBits - 1);
+    filter_[bit / 64].fetch_or(uint64_t{1} << (bit % 64), std::memory_order_release);
+  }
+
+  // Brings the slot where insert(h) starts probing into cache (the caller
+  // knows its hashes ahead, as dedup's accept stage knows a batch's).
+  void prefetch(const core::Hash128& h) const {
+    const Table& t = *tables_.back();
+    __builtin_prefetch(&t.slots[2 * (h.high & t.mask)]);
   }
 
   size_t size() const { return size_; }
 
  private:
   static constexpr size_t kInitialSlots = size_t{1} << 12;
+  static constexpr uint64_t kFilterBits = uint64_t{1} << 23;
 
   // Slot i is words 2i (low, 0 when empty) and 2i + 1 (high).
   struct Table {
@@ -94,6 +112,7 @@ class ExactSet {
     tables_.push_back(std::move(t));
   }
 
+  std::unique_ptr<std::atomic<uint64_t>[]> filter_;  // zeroed: nothing inserted
   std::atomic<const Table*> current_{nullptr};
   std::vector<std::unique_ptr<Table>> tables_;  // every table made, the newest last
   size_t size_ = 0;
