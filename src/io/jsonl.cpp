@@ -317,6 +317,9 @@ LineOutcome JsonlParser::parse_padded(std::string_view line, Record& rec) {
   if (id_seen) {
     switch (id_value.type) {
       case od::json_type::string:
+        // An empty id names nothing (and every output would print it as ""):
+        // like null, it is no id, and the caller makes one up.
+        if (id_value.str.empty()) break;
         rec.id.assign(id_value.str);
         out.has_id = true;
         break;

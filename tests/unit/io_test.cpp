@@ -368,12 +368,15 @@ TEST(Jsonl, IdsFromStringsNumbersAndFallback) {
              "{\"id\":-1.5e3 ,\"text\":\"b\"}\n"
              "{\"text\":\"c\"}\n"
              "{\"id\":null,\"text\":\"d\"}\n"
-             "{\"id\":\"q\\\"uote\",\"text\":\"e\"}\n");
+             "{\"id\":\"q\\\"uote\",\"text\":\"e\"}\n"
+             "{\"id\":\"\",\"text\":\"f\"}\n"
+             "{\"id\":\"\",\"text\":\"g\"}\n");
   const Collected c = read_one(tmp / "ids.jsonl");
   ASSERT_TRUE(c.status.is_ok());
   const std::string display = (tmp / "ids.jsonl").string();
+  // An empty id is no id, like null: two of them are not a repeated id.
   EXPECT_EQ(c.ids(), (std::vector<std::string>{"42", "-1.5e3", display + ":3", display + ":4",
-                                                "q\"uote"}));
+                                                "q\"uote", display + ":6", display + ":7"}));
 }
 
 TEST(Jsonl, RejectionsNameLineOffsetAndReason) {
