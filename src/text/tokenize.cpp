@@ -447,9 +447,9 @@ template <typename Kernels, typename Sink>
     const uint64_t token = m.word | (m.joiner & (m.word << 1) & (m.word >> 1));
     if constexpr (requires { sink.window_bounds(); }) {
       // The common window, no dropped joiners: token bounds come from the
-      // start and end masks with no data-dependent branch per token, and the
-      // sink hashes them as a batch (one exit misprediction per window rather
-      // than several per token). `next` follows the rule of the general loop
+      // start and end masks (Kernels::token_bounds) with no data-dependent
+      // branch per token, and the sink hashes them later, many windows at a
+      // time (ShingleSink::resolve). `next` follows the rule of the general loop
       // below: a run that reaches bit 62 opens the next window, else bit 63
       // when a run starts there, else bit 62.
       const uint64_t starts = token & ~(token << 1);
