@@ -188,6 +188,18 @@ void rolling_shingles(const uint64_t* t, size_t m, int n, uint64_t* out) {
   }
 }
 
+// What every level's baseline shares, with or without SIMD.
+struct ScalarKernels {
+  // The hashes of `count` tokens without dropped joiners, token k at
+  // text[begins[k], ends[k]) of text[0..size), into out[k].
+  static void hash_tokens(const char* text, size_t /*size*/, const uint32_t* begins, const uint32_t* ends,
+                          size_t count, uint64_t* out) {
+    for (size_t k = 0; k < count; ++k) out[k] = hash_bytes(text + begins[k], ends[k] - begins[k]);
+  }
+
+  static void shingles(const uint64_t* t, size_t m, int n, uint64_t* out) { rolling_shingles(t, m, n, out); }
+};
+
 #if defined(__SSE2__)
 // Bit masks over 64 bytes: which are non-ASCII, word characters, joiners.
 struct WindowMasks {
@@ -196,7 +208,7 @@ struct WindowMasks {
   uint64_t joiner;
 };
 
-struct BaselineKernels {
+struct BaselineKernels : ScalarKernels {
   static WindowMasks window_masks(const uint8_t* p) {
     WindowMasks m{0, 0, 0};
     for (int part = 0; part < 4; ++part) {
@@ -232,14 +244,6 @@ struct BaselineKernels {
     return count;
   }
 
-  // The hashes of `count` tokens without dropped joiners, token k at
-  // text[begins[k], ends[k]) of text[0..size), into out[k].
-  static void hash_tokens(const char* text, size_t /*size*/, const uint32_t* begins, const uint32_t* ends,
-                          size_t count, uint64_t* out) {
-    for (size_t k = 0; k < count; ++k) out[k] = hash_bytes(text + begins[k], ends[k] - begins[k]);
-  }
-
-  static void shingles(const uint64_t* t, size_t m, int n, uint64_t* out) { rolling_shingles(t, m, n, out); }
 };
 
 #ifdef DOPPEL_X86_LEVELS
@@ -492,9 +496,8 @@ template <typename Kernels, typename Sink>
   }
 }
 #else
-struct BaselineKernels {
-  static void shingles(const uint64_t* t, size_t m, int n, uint64_t* out) { rolling_shingles(t, m, n, out); }
-};
+// Without SSE2 the scanner takes no window path: only the scalar parts.
+struct BaselineKernels : ScalarKernels {};
 
 template <typename Kernels, typename Sink>
 void scan_words_fast(std::string_view text, Sink& sink) {
