@@ -601,8 +601,7 @@ class ShingleSink {
       : text_(text),
         out_(out),
         width_(static_cast<size_t>(n)),
-        space_hash_(hash_bytes(" ", 1)),
-        windows_(text.size() < std::numeric_limits<uint32_t>::max() - 64) {}
+        space_hash_(hash_bytes(" ", 1)) {}
 
   void word(size_t begin, size_t end, bool dropped) {
     make_room(1);
@@ -616,7 +615,7 @@ class ShingleSink {
   }
 
   // Whether the scanner may hand over whole windows (bounds are 32-bit).
-  bool windows() const { return windows_; }
+  bool windows() const { return text_.size() < std::numeric_limits<uint32_t>::max() - 64; }
 
   // Where the scanner writes the bounds of up to 32 tokens of one window (no
   // dropped joiners, in order, absolute positions; with room for 48, see
@@ -706,7 +705,6 @@ class ShingleSink {
   size_t have_ = 0;
   bool flushed_ = false;  // some shingles already emitted
   std::string scratch_;
-  bool windows_;
   uint64_t buffer_[kCapacity];
   size_t pending_ = 0;
   size_t runs_ = 0;
