@@ -13,6 +13,9 @@
 // are what the per-level copies need; elsewhere only the baseline exists.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DOPPEL_X86_LEVELS 1
+// What a function of the x86-64-v4 (AVX-512) copies carries; it may run only
+// on a CPU that supported_isas() lists kX86V4 for.
+#define DOPPEL_V4 __attribute__((target("arch=x86-64-v4")))
 #endif
 
 namespace doppel::core {

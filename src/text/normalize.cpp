@@ -223,8 +223,6 @@ inline int plain_tail(const uint8_t* src, size_t len, char* dst, bool& pending, 
 }
 
 #ifdef DOPPEL_X86_LEVELS
-#define DOPPEL_V4 __attribute__((target("arch=x86-64-v4")))
-
 // plain_block() sixty-four bytes at a time, as many blocks in a row as
 // qualify, for CPUs with AVX-512 (x86-64-v4): one compare per class over the
 // whole block, and no branch on whether a space is pending or the block ends

@@ -251,7 +251,6 @@ struct BaselineKernels : ScalarKernels {
 // step and eight shingles per step. The functions carry the target attribute
 // and are reached only through shingle_hashes_v4(), which is called only on
 // CPUs that pass the run-time check (core::supported_isas).
-#define DOPPEL_V4 __attribute__((target("arch=x86-64-v4")))
 typedef uint64_t U64x8 __attribute__((vector_size(64)));
 // The zero-masked forms of intrinsics, with every lane on: GCC 12 warns about
 // the plain forms' internal undefined operand (a false positive).
