@@ -97,6 +97,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (fdp.ConsumeBool()) options.max_doc_bytes = fdp.ConsumeIntegralInRange<uint64_t>(0, 64);
   if (fdp.ConsumeBool()) options.id_field = "k";
   if (fdp.ConsumeBool()) options.extra_fields.push_back("date");
+  // Keep a compressed stream's decompressed bytes for the later passes: none,
+  // or up to a limit that a long stream may exceed.
+  if (fdp.ConsumeBool()) options.keep_decompressed_bytes = fdp.ConsumeIntegralInRange<uint64_t>(1, 1 << 16);
   const std::string payload = fdp.ConsumeRemainingBytesAsString();
 
   std::string file_bytes;
@@ -187,8 +190,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The second pass must find every record again, at the same position.
   size_t next = 0;
+  std::vector<std::string> raw_records;
   doppel::Status raw = inputs.for_each_raw(0, [&](const doppel::io::SourcePos& pos, std::string_view bytes) {
     if (next < first.records.size() && first.records[next].pos.offset == pos.offset) {
+      raw_records.emplace_back(bytes);
       const Record& r = first.records[next++];
       FUZZ_CHECK(r.pos.line == pos.line && r.pos.length == pos.length && bytes.size() == pos.length,
                  "raw pass position differs");
@@ -198,6 +203,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   });
   FUZZ_CHECK(raw.is_ok(), "second pass failed: " + raw.message());
   FUZZ_CHECK(next == first.records.size(), "second pass missed a record");
+
+  // Where records can be read by offset (a plain file, or a stream whose
+  // decompressed bytes were kept), those bytes are the raw pass's.
+  const doppel::Result<bool> by_offset = inputs.with_record_bytes(0, [&](const doppel::io::RecordBytes& bytes) {
+    FUZZ_CHECK(bytes.in_memory() == compressed, "only compressed streams are read from memory");
+    for (size_t i = 0; i < first.records.size(); ++i) {
+      const doppel::io::SourcePos& pos = first.records[i].pos;
+      std::string line(pos.length, '\0');
+      size_t read = 0;
+      FUZZ_CHECK(bytes.read(pos.offset, line.data(), line.size(), read) == 0 && read == line.size(),
+                 "record cannot be read at its offset");
+      FUZZ_CHECK(line == raw_records[i], "record read at its offset differs from the raw pass");
+    }
+    return doppel::Status::ok();
+  });
+  FUZZ_CHECK(by_offset.is_ok(), "with_record_bytes failed");
+  if (inputs.kept_decompressed_bytes() > 0) FUZZ_CHECK(by_offset.value(), "kept decompressed bytes are not used");
+  FUZZ_CHECK(inputs.kept_decompressed_bytes() <= options.keep_decompressed_bytes, "kept more than the limit");
 
   // Reading some records again (at their offsets when the file is plain) must
   // give exactly those records: every other one, so gaps are exercised too.

@@ -210,7 +210,8 @@ void apply_quality_flags(const QualityFlags& f, doppel::DedupOptions& o) {
 }
 
 int run_dedup_command(const std::vector<std::string>& inputs, const std::string& output, const TextFlags& tf,
-                      int num_perm, const SketchFlags& sketch, const std::string& keep, const std::string& compress, int threads, bool strict,
+                      int num_perm, const SketchFlags& sketch, const std::string& keep, const std::string& compress,
+                      uint64_t decompressed_cache, int threads, bool strict,
                       const std::string& progress, bool quiet, const QualityFlags& quality) {
   doppel::DedupOptions o;
   apply_quality_flags(quality, o);
@@ -228,6 +229,7 @@ int run_dedup_command(const std::vector<std::string>& inputs, const std::string&
   o.threads = threads;
   o.strict = strict;
   o.compress_kept = compress == "zst";
+  o.decompressed_cache_bytes = decompressed_cache;
   if (std::string error; !parse_keep(keep, o, error)) {
     fmt::print(stderr, "doppel: {}\n", error);
     return kExitError;
@@ -324,6 +326,7 @@ int main(int argc, char** argv) {
   SketchFlags sketch_flags;
   std::string keep = "longest";
   std::string compress = "none";
+  uint64_t decompressed_cache = uint64_t{2} << 30;
   int threads = 0;
   bool strict = false;
   std::string progress = "auto";
@@ -355,6 +358,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   dedup->add_option("--compress", compress, "Compress kept documents: none (kept.jsonl) or zst (kept.jsonl.zst)")
       ->check(CLI::IsMember({"none", "zst"}))
+      ->capture_default_str();
+  dedup->add_option("--decompressed-cache", decompressed_cache,
+                    "Keep up to this much of compressed inputs' decompressed JSONL in memory after the first read "
+                    "(e.g. 512M, 4G; 0 keeps none), so that documents read again and kept.jsonl need not decompress "
+                    "it again. Files are kept in input order, each if it fits in what the ones before it left. Results do not "
+                    "depend on it")
+      ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
   dedup->add_option("-t,--threads", threads, "Worker threads; 0 uses every core. Results do not depend on it")
       ->check(CLI::NonNegativeNumber)
@@ -390,7 +400,7 @@ int main(int argc, char** argv) {
 
   if (eval_command.parsed()) return eval_command.run();
   if (dedup->parsed()) {
-    return run_dedup_command(inputs, output, dedup_flags, num_perm, sketch_flags, keep, compress, threads, strict, progress,
+    return run_dedup_command(inputs, output, dedup_flags, num_perm, sketch_flags, keep, compress, decompressed_cache, threads, strict, progress,
                              quiet, quality_flags);
   }
   return run_explain_command(explain_args, explain_flags, json, explain_quality_flags);

@@ -74,6 +74,12 @@ struct DedupOptions {
   int threads = 0;             // 0: all hardware threads
   bool strict = false;         // stop at the first problem (exit code 2)
   uint64_t max_doc_bytes = uint64_t{1} << 30;
+  // Decompressed bytes of compressed inputs (.gz, .zst, compressed stdin) kept in
+  // memory after the first read, in all, so that the documents read again
+  // (boilerplate) and kept.jsonl need not decompress them again. Files are kept
+  // in input order, each if it fits in what the ones before it left; 0 keeps
+  // none. Outputs do not depend on it.
+  uint64_t decompressed_cache_bytes = uint64_t{2} << 30;
 
   // Reported to the caller as the run goes; may be empty.
   struct Progress {

@@ -118,10 +118,15 @@ int open_for_reading(const std::string& path, Fd& fd, struct stat& st) {
 
 }  // namespace
 
-int read_at(int fd, uint64_t offset, char* out, size_t length, size_t& got) {
+int RecordBytes::read(uint64_t offset, char* out, size_t length, size_t& got) const {
   got = 0;
+  if (in_memory_) {
+    if (offset < memory_.size()) got = std::min<uint64_t>(length, memory_.size() - offset);
+    if (got > 0) std::memcpy(out, memory_.data() + offset, got);
+    return 0;
+  }
   while (got < length) {
-    const ssize_t n = ::pread(fd, out + got, length - got, static_cast<off_t>(offset + got));
+    const ssize_t n = ::pread(fd_, out + got, length - got, static_cast<off_t>(offset + got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return errno;
     if (n == 0) break;
@@ -183,10 +188,25 @@ Problem make_problem(Problem::Severity severity, const InputFile& file, std::str
 InputSet::InputSet(std::vector<std::string> inputs, ReaderOptions options)
     : inputs_(std::move(inputs)), options_(std::move(options)) {}
 
+InputSet::~InputSet() = default;
+
+uint64_t InputSet::kept_decompressed_bytes() const {
+  uint64_t total = 0;
+  for (const auto& copy : decompressed_) {
+    if (copy) total += copy->bytes().size();
+  }
+  return total;
+}
+
+void InputSet::release_decompressed() {
+  for (auto& copy : decompressed_) copy.reset();
+}
+
 Status InputSet::open() {
   files_.clear();
   stamps_.clear();
   walk_problems_.clear();
+  decompressed_.clear();
   skipped_files_ = 0;
   opened_ = false;
   bool stdin_seen = false;
@@ -226,6 +246,7 @@ Status InputSet::open() {
     fill_stamp(st, stamp.known, stamp.regular, stamp.size, stamp.mtime_ns, stamp.device, stamp.inode);
     stamps_.push_back(stamp);
   }
+  decompressed_.resize(files_.size());
   opened_ = true;
   return Status::ok();
 }
@@ -328,7 +349,7 @@ Status InputSet::for_each(const RecordFn& on_record, const ProblemFn& on_problem
     if (files_[i].format == InputFormat::kText) {
       DOPPEL_TRY(read_text_file(index, on_record, on_problem));
     } else {
-      DOPPEL_TRY(read_jsonl_file(index, context, on_record, on_problem));
+      DOPPEL_TRY(read_jsonl_file(index, context, on_record, on_problem, /*first_pass=*/true));
     }
   }
   while (next_pending < walk_problems_.size()) {
@@ -410,7 +431,7 @@ Status InputSet::read_text_file(uint32_t index, const RecordFn& on_record,
 }
 
 Status InputSet::read_jsonl_file(uint32_t index, detail::ReadContext& context,
-                                 const RecordFn& on_record, const ProblemFn& on_problem) {
+                                 const RecordFn& on_record, const ProblemFn& on_problem, bool first_pass) {
   const InputFile& file = files_[index];
   FileStamp& stamp = stamps_[index];
   const bool is_stdin = file.path == "-";
@@ -445,8 +466,18 @@ Status InputSet::read_jsonl_file(uint32_t index, detail::ReadContext& context,
 
   // One giant line earlier must not pin a giant buffer for every later file.
   if (context.line_buffer.capacity() > kKeepLineBufferBelow) context.line_buffer.release();
+  // The first pass may keep a compressed file's decompressed bytes, within
+  // what the files before it left of the limit.
+  std::unique_ptr<detail::DecodedCopy> copy;
+  if (first_pass) {
+    decompressed_[index].reset();
+    const uint64_t kept = kept_decompressed_bytes();
+    if (kept < options_.keep_decompressed_bytes) {
+      copy = std::make_unique<detail::DecodedCopy>(options_.keep_decompressed_bytes - kept);
+    }
+  }
   detail::DecodedStream& stream = context.stream;
-  stream.reset(fd.get(), spool.get(), compression_hint(file.path));
+  stream.reset(fd.get(), spool.get(), compression_hint(file.path), copy.get());
   detail::LineReader lines(stream, context.line_buffer,
                            saturating_add(options_.max_doc_bytes, kLineSlack));
   detail::Line line;
@@ -507,6 +538,11 @@ Status InputSet::read_jsonl_file(uint32_t index, detail::ReadContext& context,
     DOPPEL_TRY(on_record(std::move(rec)));
   }
   if (stream.fatal()) return io_error(stream.error());
+  // Only a whole, undamaged stream is kept: records are then read back from
+  // it exactly as this pass delivered them.
+  if (copy && stream.compressed() && !stream.failed() && stamp.damage_line == 0 && !copy->overflowed()) {
+    decompressed_[index] = std::move(copy);
+  }
 
   if (is_stdin && spool.get() >= 0) {
     if (const int err = spool.close_checked()) {
@@ -609,9 +645,14 @@ Status InputSet::for_each_at(std::span<const SourcePos> positions, const RecordF
   return Status::ok();
 }
 
-Result<bool> InputSet::with_plain_jsonl(uint32_t index, const std::function<Status(int fd)>& use) {
+Result<bool> InputSet::with_record_bytes(uint32_t index, const std::function<Status(const RecordBytes&)>& use) {
   if (!opened_) DOPPEL_TRY(open());
   if (index >= files_.size()) return invalid_argument(fmt::format("no input file with index {}", index));
+  if (decompressed_[index]) {
+    // Kept by the first pass: no need to look at the file again.
+    DOPPEL_TRY(use(RecordBytes(decompressed_[index]->bytes())));
+    return true;
+  }
   const InputFile& file = files_[index];
   if (file.format == InputFormat::kText || file.path == "-" ||
       compression_hint(file.path) != detail::Compression::kUnknown) {
@@ -632,7 +673,7 @@ Result<bool> InputSet::with_plain_jsonl(uint32_t index, const std::function<Stat
   }
   // Plain JSONL: a record's raw bytes are the file's bytes [offset, offset + length)
   // (LineReader counts offsets in the file, after any BOM, without the '\r' of "\r\n").
-  DOPPEL_TRY(use(fd.get()));
+  DOPPEL_TRY(use(RecordBytes(fd.get())));
   return true;
 }
 
@@ -663,12 +704,12 @@ Status InputSet::read_again(uint32_t index, std::span<const SourcePos> positions
     DOPPEL_TRY(s);
     return gone(positions[next]);
   };
-  auto read_at_offsets = [&](int fd) -> Status {
+  auto read_at_offsets = [&](const RecordBytes& bytes) -> Status {
     std::string line;
     for (const SourcePos& pos : positions) {
       line.resize(pos.length);
       size_t got = 0;
-      if (const int err = read_at(fd, pos.offset, line.data(), line.size(), got)) {
+      if (const int err = bytes.read(pos.offset, line.data(), line.size(), got)) {
         return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(err)));
       }
       if (got < line.size()) return gone(pos);
@@ -681,8 +722,8 @@ Status InputSet::read_again(uint32_t index, std::span<const SourcePos> positions
     }
     return Status::ok();
   };
-  DOPPEL_ASSIGN_OR_RETURN(const bool plain, with_plain_jsonl(index, read_at_offsets));
-  return plain ? Status::ok() : stream();
+  DOPPEL_ASSIGN_OR_RETURN(const bool by_offsets, with_record_bytes(index, read_at_offsets));
+  return by_offsets ? Status::ok() : stream();
 }
 
 }  // namespace doppel::io

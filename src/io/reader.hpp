@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,6 +32,7 @@ namespace doppel::io {
 
 namespace detail {
 struct ReadContext;  // buffers and parser reused across the files of one pass
+class DecodedCopy;   // a compressed file's decompressed bytes (io/stream.hpp)
 }  // namespace detail
 
 enum class InputFormat { kText, kJsonl };
@@ -46,6 +48,13 @@ struct ReaderOptions {
   // Where stdin ("-") is spooled so it can be read twice (kept.jsonl pass).
   // Empty: stdin is read once, and `for_each_raw` on it fails.
   std::string stdin_spool_path;
+  // Decompressed bytes of compressed JSONL inputs (gzip, zstd; stdin too) that
+  // for_each keeps in memory, in all, so that later passes over those files
+  // (for_each_at, with_record_bytes) read them from memory instead of
+  // decompressing again. Files are kept in input order, each if it fits in
+  // what the files before it left; a file whose stream was damaged or that
+  // holds a line over the size limit is not kept. 0 keeps none.
+  uint64_t keep_decompressed_bytes = 0;
 };
 
 // Where a record came from. Lines are 1-based; 0 means "not line-oriented"
@@ -98,9 +107,29 @@ using ProblemFn = std::function<Status(const Problem&)>;
 // raw bytes of one line (JSONL) or whole file (.txt), with its position.
 using RawFn = std::function<Status(const SourcePos&, std::string_view raw)>;
 
+// The raw bytes of one JSONL input, readable at any record's offset: an
+// uncompressed file on disk, or a compressed input's decompressed bytes that
+// the first pass kept in memory (ReaderOptions::keep_decompressed_bytes).
+class RecordBytes {
+ public:
+  explicit RecordBytes(int fd) : fd_(fd) {}
+  explicit RecordBytes(std::string_view memory) : memory_(memory), in_memory_(true) {}
+  // Bytes [offset, offset + length) into `out`. Returns 0 or the errno of a
+  // failed read; `got` < length means the input ends first (it changed since
+  // the offsets were taken).
+  int read(uint64_t offset, char* out, size_t length, size_t& got) const;
+  bool in_memory() const { return in_memory_; }
+
+ private:
+  int fd_ = -1;
+  std::string_view memory_;
+  bool in_memory_ = false;
+};
+
 class InputSet {
  public:
   InputSet(std::vector<std::string> inputs, ReaderOptions options);
+  ~InputSet();
 
   // Expands directories. Missing inputs are a hard error (kNotFound naming the path).
   // Unreadable files found while walking are reported as Problems later, not here.
@@ -128,12 +157,19 @@ class InputSet {
   // that is no longer there means the input changed: an io error naming it.
   Status for_each_at(std::span<const SourcePos> positions, const RecordFn& on_record);
 
-  // For an uncompressed JSONL file on disk (not stdin, not .txt, not compressed
-  // under any name): opens it, checks that it is unchanged since the first pass
-  // and calls `use(fd)`, in which a record's raw bytes (as for_each_raw delivers
-  // them) are the file's bytes [offset, offset + length): a caller can read the
-  // records it needs by offset. Any other file: false, `use` is not called.
-  Result<bool> with_plain_jsonl(uint32_t file_index, const std::function<Status(int fd)>& use);
+  // For a JSONL input whose records can be read by offset: an uncompressed
+  // file on disk (not stdin, not compressed under any name), opened again and
+  // checked to be unchanged since the first pass, or a compressed input whose
+  // decompressed bytes for_each kept. Calls `use(bytes)`, in which a record's
+  // raw bytes (as for_each_raw delivers them) are [offset, offset + length), so
+  // a caller can read just the records it needs. Any other file: false, `use`
+  // is not called.
+  Result<bool> with_record_bytes(uint32_t file_index, const std::function<Status(const RecordBytes&)>& use);
+
+  // Decompressed bytes kept in memory now (see keep_decompressed_bytes).
+  uint64_t kept_decompressed_bytes() const;
+  // Frees them; later passes decompress again.
+  void release_decompressed();
 
  private:
   // What a file looked like when it was first read, so the second pass can
@@ -153,8 +189,9 @@ class InputSet {
     Problem problem;
   };
 
+  // `first_pass`: for_each's pass, which may keep the decompressed bytes.
   Status read_jsonl_file(uint32_t index, detail::ReadContext& context, const RecordFn& on_record,
-                         const ProblemFn& on_problem);
+                         const ProblemFn& on_problem, bool first_pass = false);
   // for_each_at() for the records of one file.
   Status read_again(uint32_t index, std::span<const SourcePos> positions, detail::ReadContext& context,
                     const RecordFn& on_record);
@@ -168,15 +205,12 @@ class InputSet {
   std::vector<InputFile> files_;
   std::vector<FileStamp> stamps_;
   std::vector<PendingProblem> walk_problems_;
+  // Per file: its decompressed bytes when for_each kept them, else null.
+  std::vector<std::unique_ptr<detail::DecodedCopy>> decompressed_;
   uint64_t skipped_files_ = 0;
   bool opened_ = false;
 };
 
-// Reads bytes [offset, offset + length) of the open file `fd` into `out`,
-// retrying short reads and EINTR; for callers of InputSet::with_plain_jsonl.
-// Returns 0 or the errno of the failed read; `got` < length means the file
-// ended first (it changed since the offsets were taken).
-int read_at(int fd, uint64_t offset, char* out, size_t length, size_t& got);
 
 // Replaces every invalid UTF-8 sequence in `bytes` with U+FFFD (maximal-subpart
 // rule, as in the Unicode standard) and NUL with U+FFFD. Returns the counts.

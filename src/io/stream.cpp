@@ -59,9 +59,10 @@ DecodedStream::~DecodedStream() {
   if (zd_ != nullptr) ZSTD_freeDCtx(zd_);
 }
 
-void DecodedStream::reset(int fd, int spool_fd, Compression hint) {
+void DecodedStream::reset(int fd, int spool_fd, Compression hint, DecodedCopy* copy) {
   fd_ = fd;
   spool_fd_ = spool_fd;
+  copy_ = copy;
   hint_ = hint;
   mode_ = Compression::kUnknown;
   in_pos_ = 0;
@@ -137,11 +138,14 @@ bool DecodedStream::detect() {
 size_t DecodedStream::read(char* dst, size_t cap) {
   if (failed_ || done_ || cap == 0) return 0;
   if (mode_ == Compression::kUnknown && !detect()) return 0;
+  size_t n = 0;
   switch (mode_) {
-    case Compression::kGzip: return read_gzip(dst, cap);
-    case Compression::kZstd: return read_zstd(dst, cap);
+    case Compression::kGzip: n = read_gzip(dst, cap); break;
+    case Compression::kZstd: n = read_zstd(dst, cap); break;
     default: return read_plain(dst, cap);
   }
+  if (copy_ != nullptr) copy_->add(dst, n);
+  return n;
 }
 
 size_t DecodedStream::read_plain(char* dst, size_t cap) {
@@ -368,8 +372,10 @@ LineReader::Next LineReader::next(Line& line) {
     }
     // The +1 leaves room for a '\r' that would not count: both paths must agree.
     if (end_ > begin_ && end_ - begin_ - 1 > max_line_bytes_) {
-      // Too long to be accepted anyway: count it instead of buffering it.
+      // Too long to be accepted anyway: count it instead of buffering it. Nor
+      // is the file's copy kept: it would hold the line after all.
       discarding_ = true;
+      stream_.drop_copy();
       discard_start_ = base_offset_;
       discarded_ = end_ - begin_;
       discarded_cr_ = buf_.data()[end_ - 1] == '\r';

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/mapped_array.hpp"
+
 struct ZSTD_DCtx_s;
 
 namespace doppel::io::detail {
@@ -40,6 +42,36 @@ class ByteBuffer {
   size_t capacity_ = 0;
 };
 
+// A compressed file's decompressed bytes, kept as they are read so that later
+// passes can take records from memory instead of decompressing again. It stops
+// keeping (and frees what it held) once it would exceed `limit`, and when the
+// line reader meets a line too long to be a record: a decompression bomb must
+// not fill memory up to the limit with bytes no pass will read.
+class DecodedCopy {
+ public:
+  explicit DecodedCopy(uint64_t limit) : limit_(limit) {}
+  void add(const char* bytes, size_t n) {
+    if (overflowed_ || n == 0) return;
+    if (n > limit_ - bytes_.size()) {
+      drop();
+      return;
+    }
+    bytes_.append(bytes, n);
+  }
+  // Stops keeping, as when over the limit.
+  void drop() {
+    overflowed_ = true;
+    bytes_.release();
+  }
+  bool overflowed() const { return overflowed_; }
+  std::string_view bytes() const { return {bytes_.data(), bytes_.size()}; }
+
+ private:
+  uint64_t limit_;
+  bool overflowed_ = false;
+  core::MappedArray<char> bytes_;
+};
+
 // Decompressed bytes of one file. Errors (damaged archive, failed read) are
 // sticky: read() returns 0 and failed() tells why; a clean end returns 0 with
 // failed() false. The stream never owns the descriptors it is given.
@@ -53,10 +85,18 @@ class DecodedStream {
   // `hint` comes from the file name; the magic bytes win when they name a
   // format, the hint decides otherwise (so a damaged .gz still reads as gzip).
   // Every byte read from `fd` is also written to `spool_fd` when it is >= 0.
-  void reset(int fd, int spool_fd, Compression hint);
+  // When `copy` is given and the file turns out to be compressed, every
+  // decompressed byte is also added to it.
+  void reset(int fd, int spool_fd, Compression hint, DecodedCopy* copy = nullptr);
   size_t read(char* dst, size_t cap);
+  // The copy given to reset() keeps nothing more and frees what it held.
+  void drop_copy() {
+    if (copy_ != nullptr) copy_->drop();
+  }
 
   bool failed() const { return failed_; }
+  // Whether the bytes read so far were decompressed (gzip or zstd).
+  bool compressed() const { return mode_ == Compression::kGzip || mode_ == Compression::kZstd; }
   // A failure that should stop the whole run (the stdin spool cannot be written).
   bool fatal() const { return fatal_; }
   const std::string& error() const { return error_; }
@@ -71,6 +111,7 @@ class DecodedStream {
 
   int fd_ = -1;
   int spool_fd_ = -1;
+  DecodedCopy* copy_ = nullptr;
   Compression hint_ = Compression::kUnknown;
   Compression mode_ = Compression::kUnknown;
   ByteBuffer in_;

@@ -38,7 +38,7 @@
 #include "pipeline/exact_set.hpp"
 #include "pipeline/id_index.hpp"
 #include "pipeline/kept_copier.hpp"
-#include "pipeline/mapped_array.hpp"
+#include "core/mapped_array.hpp"
 #include "pipeline/quality_stages.hpp"
 #include "pipeline/record_feed.hpp"
 #include "pipeline/shingle_arena.hpp"
@@ -244,15 +244,15 @@ class DedupRun {
   boilerplate::LineStats line_stats_;  // --boilerplate auto, filled by read_and_sketch
   // Each accepted document's distinct line keys (doc_line_keys_end_[d] ends document d's),
   // kept only until the boilerplate lines are known.
-  MappedArray<uint64_t> doc_line_keys_;
-  MappedArray<uint64_t> doc_line_keys_end_;
+  core::MappedArray<uint64_t> doc_line_keys_;
+  core::MappedArray<uint64_t> doc_line_keys_end_;
   std::vector<std::pair<uint64_t, std::string>> boilerplate_examples_;  // sorted by key, first seen
   std::vector<uint32_t> story_of_component_;
   uint32_t stories_ = 0;
   double t_boilerplate_ = 0, t_story_ = 0;
 
   std::vector<Doc> docs_;
-  MappedArray<uint64_t> band_keys_;  // docs_.size() rows of band_count() values
+  core::MappedArray<uint64_t> band_keys_;  // docs_.size() rows of band_count() values
   IdIndex id_index_;  // the first document with each id
   // The exact hashes of the documents accepted so far, while they are read:
   // a later exact copy is not shingled (see ExactSet).
@@ -328,6 +328,7 @@ Status DedupRun::read_and_sketch() {
   ropt.id_field = opt_.id_field;
   ropt.text_field = opt_.text_field;
   ropt.max_doc_bytes = opt_.max_doc_bytes;
+  ropt.keep_decompressed_bytes = opt_.decompressed_cache_bytes;
   auto capture = [&](const std::string& field) {
     ropt.extra_fields.push_back(field);
     return static_cast<int>(ropt.extra_fields.size() - 1);
@@ -1118,6 +1119,7 @@ Result<DedupSummary> DedupRun::run() {
 
   write_start_ = Clock::now();
   DOPPEL_TRY(write_outputs());
+  inputs_->release_decompressed();
 
   DedupSummary s;
   s.documents_read = records_seen_;

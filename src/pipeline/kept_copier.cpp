@@ -118,11 +118,12 @@ class ChunkQueue {
   Status status_;
 };
 
-// An uncompressed JSONL file: each run of kept records that follow one another
-// in the file (separated by a single '\n') is one range of its bytes, read with
-// one pread, instead of reading the whole file and splitting every line. The
-// last line break of a run is added, since the file's last line may lack it.
-Status read_runs(int fd, const std::string& display, const std::vector<KeptRecord>& kept, Chunk& chunk,
+// A JSONL input readable by offset (an uncompressed file, or a compressed one
+// whose decompressed bytes the first pass kept): each run of kept records that
+// follow one another (separated by a single '\n') is one range of its bytes,
+// read at once, instead of reading the whole input and splitting every line.
+// The last line break of a run is added, since the last line may lack it.
+Status read_runs(const io::RecordBytes& bytes, const std::string& display, const std::vector<KeptRecord>& kept, Chunk& chunk,
                  const std::function<Status()>& flush) {
   for (size_t i = 0; i < kept.size();) {
     size_t j = i;
@@ -131,7 +132,7 @@ Status read_runs(int fd, const std::string& display, const std::vector<KeptRecor
     const uint64_t length = kept[j].offset + kept[j].length - begin;
     char* const at = chunk.extend(length);
     size_t got = 0;
-    if (const int err = io::read_at(fd, begin, at, length, got)) {
+    if (const int err = bytes.read(begin, at, length, got)) {
       return io_error(fmt::format("cannot read {}: {}", display, std::strerror(err)));
     }
     if (got < length) {
@@ -162,8 +163,8 @@ Status produce(io::InputSet& inputs, const std::vector<std::vector<KeptRecord>>&
   for (uint32_t fi = 0; fi < files.size() && fi < kept_by_file.size(); ++fi) {
     const auto& kept = kept_by_file[fi];
     if (kept.empty()) continue;
-    DOPPEL_ASSIGN_OR_RETURN(const bool by_offsets, inputs.with_plain_jsonl(fi, [&](int fd) {
-                              return read_runs(fd, files[fi].display, kept, chunk, flush);
+    DOPPEL_ASSIGN_OR_RETURN(const bool by_offsets, inputs.with_record_bytes(fi, [&](const io::RecordBytes& bytes) {
+                              return read_runs(bytes, files[fi].display, kept, chunk, flush);
                             }));
     if (by_offsets) continue;
     size_t next = 0;  // kept records of a file are in stream order, as for_each_raw

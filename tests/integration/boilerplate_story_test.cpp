@@ -103,6 +103,39 @@ TEST_F(TemplatesCorpus, PerSourceRuleWorksWithLowGlobalThresholdDisabled) {
   EXPECT_GE(s.reprint_recall, 0.97);
 }
 
+// Compressed inputs are read again for the documents that hold boilerplate and
+// for kept.jsonl: from the decompressed bytes the first pass kept, or, when the
+// cache is off or too small for a file, by decompressing that file again. Either
+// way every output matches the one from the same records in a plain file.
+TEST_F(TemplatesCorpus, CompressedInputsGiveTheSameOutputsWithOrWithoutTheDecompressedCache) {
+  const fs::path corpus = dir_->path() / "corpus";
+  const TempDir t;
+  const auto lines = read_lines(corpus / "docs.jsonl");
+  ASSERT_GT(lines.size(), 100u);
+  std::string first_half, second_half;
+  for (size_t i = 0; i < lines.size(); ++i) (i < lines.size() / 2 ? first_half : second_half) += lines[i] + "\n";
+  write_zstd(t / "in" / "a.jsonl.zst", first_half);
+  write_gzip(t / "in" / "b.jsonl.gz", second_half);
+  write_file(t / "plain" / "docs.jsonl", first_half + second_half);
+
+  auto dedup = [&](const fs::path& input, const std::string& name, const std::string& flags) {
+    auto r = run_doppel("dedup " + q(input) + " -o " + q(t / name) + " -q " + flags);
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+  };
+  dedup(t / "plain", "plain", "");
+  dedup(t / "in", "cached", "");
+  dedup(t / "in", "uncached", "--decompressed-cache 0");
+  // Room for the first file only: the second is decompressed again.
+  dedup(t / "in", "first-only", "--decompressed-cache " + std::to_string(first_half.size()));
+  auto summary = parse_json_row(read_file(t / "plain/summary.json"));
+  ASSERT_NE(summary.at("boilerplate_lines"), "0");  // documents were read again
+  for (const char* name : {"clusters.jsonl", "pairs.jsonl", "kept.jsonl", "boilerplate.jsonl", "rejected.jsonl"}) {
+    const std::string ref = read_file(t / "plain" / name);
+    EXPECT_FALSE(std::string(name) != "rejected.jsonl" && ref.empty()) << name;
+    for (const char* run : {"cached", "uncached", "first-only"}) EXPECT_EQ(read_file(t / run / name), ref) << run << " " << name;
+  }
+}
+
 TEST(Boilerplate, DocumentsMadeOnlyOfBoilerplateAreStillMatched) {
   TempDir t;
   std::string tmpl = "Home | News | Sport | Weather\nSubscribe to our newsletter for the daily briefing\n";

@@ -43,7 +43,7 @@ TEST(DedupCli, HelpDocumentsEveryFlag) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* flag : {"--output", "--id-field", "--text-field", "--shingle", "--ngram", "--num-perm",
                            "--jaccard", "--containment", "--keep", "--compress", "--threads", "--strict",
-                           "--max-doc-bytes", "--progress", "--quiet"}) {
+                           "--max-doc-bytes", "--progress", "--quiet", "--decompressed-cache"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   }
   auto top = run_doppel("--help");

@@ -763,7 +763,10 @@ TEST(RawPass, DetectsChangedInput) {
 // for_each_at must hand back exactly what for_each delivered for the listed
 // records, whichever way it reads each file: at offsets (plain JSONL), by
 // streaming (compressed, also under a plain name) or whole (.txt).
-TEST(AgainPass, DeliversTheSameRecordsAsTheFirstPass) {
+// for_each_at delivers what for_each did, for every kind of file, whether the
+// compressed ones are read again or come from the decompressed bytes kept.
+void check_again_pass(uint64_t keep_decompressed_bytes) {
+  SCOPED_TRACE(keep_decompressed_bytes);
   TempDir tmp;
   const std::string body =
       "\xEF\xBB\xBF{\"id\":\"a\",\"text\":\"x\",\"src\":\"s1\"}\r\n"
@@ -779,6 +782,7 @@ TEST(AgainPass, DeliversTheSameRecordsAsTheFirstPass) {
   write_file(tmp / "doc.txt", "\xEF\xBB\xBFtext \xFF body");
   ReaderOptions options;
   options.extra_fields = {"src"};
+  options.keep_decompressed_bytes = keep_decompressed_bytes;
   InputSet set({(tmp / "plain.jsonl").string(), (tmp / "packed.jsonl.zst").string(), (tmp / "gz.jsonl.gz").string(),
                 (tmp / "hidden.jsonl").string(), (tmp / "doc.txt").string()},
                options);
@@ -825,7 +829,14 @@ TEST(AgainPass, DeliversTheSameRecordsAsTheFirstPass) {
     ASSERT_EQ(again.size(), selection.size());
     for (size_t j = 0; j < selection.size(); ++j) expect_same(again[j], first[selection[j]]);
   }
+  // Three compressed inputs (one under a plain name); the plain file and the
+  // .txt are never kept.
+  EXPECT_EQ(set.kept_decompressed_bytes(), keep_decompressed_bytes == 0 ? 0 : 3 * body.size());
 }
+
+TEST(AgainPass, DeliversTheSameRecordsAsTheFirstPass) { check_again_pass(0); }
+
+TEST(AgainPass, DeliversTheSameRecordsFromKeptDecompressedBytes) { check_again_pass(uint64_t{1} << 20); }
 
 TEST(AgainPass, DetectsChangedInput) {
   TempDir tmp;
@@ -844,6 +855,150 @@ TEST(AgainPass, DetectsChangedInput) {
   const Status s = set.for_each_at(positions, [](Record&&) { return Status::ok(); });
   EXPECT_EQ(s.code(), StatusCode::kIoError);
   EXPECT_NE(s.message().find("input changed during the run"), std::string::npos) << s.message();
+}
+
+// ---- decompressed bytes kept for later passes ----------------------------------
+
+// Reads every record of `set` once; their positions.
+std::vector<SourcePos> first_pass_positions(InputSet& set) {
+  std::vector<SourcePos> positions;
+  EXPECT_TRUE(set.for_each(
+                     [&](Record&& r) {
+                       positions.push_back(r.pos);
+                       return Status::ok();
+                     },
+                     [](const Problem&) { return Status::ok(); })
+                  .is_ok());
+  return positions;
+}
+
+// The raw bytes of every record of file `index`, read by offset; "" when the
+// file cannot be read by offset.
+std::string raw_by_offsets(InputSet& set, uint32_t index, const std::vector<SourcePos>& positions,
+                           bool* in_memory = nullptr) {
+  std::string out;
+  const Result<bool> r = set.with_record_bytes(index, [&](const RecordBytes& bytes) {
+    if (in_memory != nullptr) *in_memory = bytes.in_memory();
+    for (const SourcePos& pos : positions) {
+      if (pos.file_index != index) continue;
+      std::string line(pos.length, '\0');
+      size_t got = 0;
+      EXPECT_EQ(bytes.read(pos.offset, line.data(), line.size(), got), 0);
+      EXPECT_EQ(got, line.size());
+      out += line + "\n";
+    }
+    return Status::ok();
+  });
+  EXPECT_TRUE(r.is_ok());
+  return r.is_ok() && r.value() ? out : "";
+}
+
+TEST(KeptDecompressed, LaterPassesReadFromMemory) {
+  TempDir tmp;
+  const std::string zbody = numbered_jsonl(300);
+  const std::string gbody = "\xEF\xBB\xBF{\"id\":\"g1\",\"text\":\"crlf\"}\r\n\n" + numbered_jsonl(40);
+  const std::string pbody = "{\"id\":\"p1\",\"text\":\"plain\"}\n";
+  write_zstd(tmp / "a.jsonl.zst", zbody);
+  write_gzip(tmp / "b.jsonl.gz", gbody);
+  write_file(tmp / "c.jsonl", pbody);
+  ReaderOptions options;
+  options.keep_decompressed_bytes = uint64_t{1} << 20;
+  InputSet set({(tmp / "a.jsonl.zst").string(), (tmp / "b.jsonl.gz").string(), (tmp / "c.jsonl").string()}, options);
+  ASSERT_TRUE(set.open().is_ok());
+  const std::vector<SourcePos> positions = first_pass_positions(set);
+  ASSERT_EQ(positions.size(), 300u + 41 + 1);
+  EXPECT_EQ(set.kept_decompressed_bytes(), zbody.size() + gbody.size());
+
+  // The compressed files are gone from disk: their records still come back,
+  // byte for byte, because they are read from memory.
+  fs::remove(tmp / "a.jsonl.zst");
+  fs::remove(tmp / "b.jsonl.gz");
+  bool in_memory = false;
+  EXPECT_EQ(raw_by_offsets(set, 0, positions, &in_memory), zbody);
+  EXPECT_TRUE(in_memory);
+  // The BOM and the blank line are not records; "\r" is not part of one.
+  EXPECT_EQ(raw_by_offsets(set, 1, positions, &in_memory),
+            "{\"id\":\"g1\",\"text\":\"crlf\"}\n" + numbered_jsonl(40));
+  EXPECT_TRUE(in_memory);
+  EXPECT_EQ(raw_by_offsets(set, 2, positions, &in_memory), pbody);
+  EXPECT_FALSE(in_memory);
+  std::vector<std::string> ids;
+  const Status again = set.for_each_at(positions, [&](Record&& r) {
+    ids.push_back(r.id);
+    return Status::ok();
+  });
+  ASSERT_TRUE(again.is_ok()) << again.message();
+  ASSERT_EQ(ids.size(), positions.size());
+  EXPECT_EQ(ids[0], "r1");
+  EXPECT_EQ(ids[300], "g1");
+  EXPECT_EQ(ids.back(), "p1");
+
+  // Once released, the files must be read again, and they are gone.
+  set.release_decompressed();
+  EXPECT_EQ(set.kept_decompressed_bytes(), 0u);
+  const Status gone = set.for_each_at(positions, [](Record&&) { return Status::ok(); });
+  EXPECT_FALSE(gone.is_ok());
+}
+
+TEST(KeptDecompressed, FilesAreKeptInOrderWhileTheyFit) {
+  TempDir tmp;
+  const std::string small = numbered_jsonl(50);
+  const std::string large = numbered_jsonl(400);
+  const std::string last = numbered_jsonl(20);
+  write_zstd(tmp / "1.jsonl.zst", small);
+  write_zstd(tmp / "2.jsonl.zst", large);
+  write_zstd(tmp / "3.jsonl.zst", last);
+  ReaderOptions options;
+  // Room for the first and the third, not for the second.
+  options.keep_decompressed_bytes = small.size() + last.size() + 10;
+  InputSet set({(tmp / "1.jsonl.zst").string(), (tmp / "2.jsonl.zst").string(), (tmp / "3.jsonl.zst").string()},
+               options);
+  ASSERT_TRUE(set.open().is_ok());
+  const std::vector<SourcePos> positions = first_pass_positions(set);
+  EXPECT_EQ(set.kept_decompressed_bytes(), small.size() + last.size());
+  EXPECT_EQ(raw_by_offsets(set, 0, positions), small);
+  EXPECT_EQ(raw_by_offsets(set, 1, positions), "");  // streamed again instead
+  EXPECT_EQ(raw_by_offsets(set, 2, positions), last);
+  std::string raw;
+  ASSERT_TRUE(set.for_each_raw(1, [&](const SourcePos&, std::string_view b) {
+                   raw += std::string(b) + "\n";
+                   return Status::ok();
+                 }).is_ok());
+  EXPECT_EQ(raw, large);
+}
+
+TEST(KeptDecompressed, FilesWithLinesTooLongAreNotKept) {
+  TempDir tmp;
+  const std::string body = numbered_jsonl(10) + "{\"id\":\"big\",\"text\":\"" + std::string(size_t{4} << 20, 'b') +
+                           "\"}\n" + numbered_jsonl(3);
+  write_zstd(tmp / "big.jsonl.zst", body);
+  ReaderOptions options;
+  options.keep_decompressed_bytes = uint64_t{1} << 30;
+  options.max_doc_bytes = 1000;
+  InputSet set({(tmp / "big.jsonl.zst").string()}, options);
+  ASSERT_TRUE(set.open().is_ok());
+  const std::vector<SourcePos> positions = first_pass_positions(set);
+  EXPECT_EQ(positions.size(), 13u);
+  EXPECT_EQ(set.kept_decompressed_bytes(), 0u);
+}
+
+TEST(KeptDecompressed, DamagedStreamsAreNotKept) {
+  TempDir tmp;
+  const std::string body = numbered_jsonl(5000);
+  const std::string zst = compress_zstd(body);
+  write_file(tmp / "t.jsonl.zst", zst.substr(0, zst.size() / 2));
+  ReaderOptions options;
+  options.keep_decompressed_bytes = uint64_t{1} << 24;
+  InputSet set({(tmp / "t.jsonl.zst").string()}, options);
+  ASSERT_TRUE(set.open().is_ok());
+  const std::vector<SourcePos> positions = first_pass_positions(set);
+  ASSERT_FALSE(positions.empty());
+  EXPECT_EQ(set.kept_decompressed_bytes(), 0u);
+  EXPECT_EQ(raw_by_offsets(set, 0, positions), "");
+  // The records before the damage are still delivered again, from the file.
+  size_t n = 0;
+  ASSERT_TRUE(set.for_each_at(positions, [&](Record&&) { ++n; return Status::ok(); }).is_ok());
+  EXPECT_EQ(n, positions.size());
 }
 
 // Runs `fn` with stdin redirected from `path`.

@@ -15,7 +15,7 @@
 #include "pipeline/document_stage.hpp"
 #include "pipeline/exact_set.hpp"
 #include "pipeline/id_index.hpp"
-#include "pipeline/mapped_array.hpp"
+#include "core/mapped_array.hpp"
 #include "pipeline/shingle_arena.hpp"
 #include "test_support.hpp"
 
@@ -159,7 +159,7 @@ TEST(ShingleArena, BlocksGrowFromSmall) {
 // Growth moves the mapping (mremap) but never the values; after release() the
 // array starts again from nothing.
 TEST(MappedArray, KeepsValuesAcrossGrowth) {
-  pipeline::MappedArray<uint32_t> a;
+  core::MappedArray<uint32_t> a;
   std::vector<uint32_t> expected;
   uint32_t x = 1;
   for (int round = 0; round < 300; ++round) {

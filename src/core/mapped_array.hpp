@@ -1,4 +1,4 @@
-// File: pipeline/mapped_array.hpp
+// File: core/mapped_array.hpp
 //
 // A growable array of trivially copyable values for dedup's per-document tables
 // (signatures, line keys) that grow one batch at a time to hundreds of MB.
@@ -20,7 +20,7 @@
 #include <span>
 #include <type_traits>
 
-namespace doppel::pipeline {
+namespace doppel::core {
 
 template <typename T>
 class MappedArray {
@@ -77,4 +77,4 @@ class MappedArray {
   size_t capacity_ = 0;  // values the mapping holds
 };
 
-}  // namespace doppel::pipeline
+}  // namespace doppel::core
