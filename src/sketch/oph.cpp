@@ -151,6 +151,15 @@ void OnePermutationHasher::sketch_using(BinKernel kernel, std::span<const uint64
 
   // Values are clamped below kEmpty, so kEmpty marks a bin no shingle reached.
   constexpr uint32_t kUnset = kEmpty;
+  // The bins are filled in `out` itself: most documents fill every bin (one of
+  // 500 shingles leaves a given bin of 128 empty with probability ~2%), and
+  // their sketch is then the bins as they are. Otherwise densification needs
+  // the bins apart from `out`, as it must tell bins that a shingle reached from
+  // bins it has filled in.
+  kernel(shingles.data(), shingles.size(), seed_, k, out.data());
+  uint32_t empty_bins = 0;
+  for (uint32_t i = 0; i < k; ++i) empty_bins += out[i] == kUnset;
+  if (empty_bins == 0) return;
   uint32_t stack_bins[1024];
   std::vector<uint32_t> heap_bins;
   uint32_t* bins = stack_bins;
@@ -158,8 +167,7 @@ void OnePermutationHasher::sketch_using(BinKernel kernel, std::span<const uint64
     heap_bins.resize(k);
     bins = heap_bins.data();
   }
-  std::fill(bins, bins + k, kUnset);
-  kernel(shingles.data(), shingles.size(), seed_, k, bins);
+  std::copy_n(out.data(), k, bins);
   uint32_t filled_bins[kMaxTableBins];
   uint32_t filled = 0;
   const bool use_table = k == k_ && !first_probe_.empty();
