@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -163,6 +166,34 @@ TEST(Boilerplate, BelowTheThresholdNothingIsBoilerplate) {
   LineStats stats;
   for (int i = 0; i < 5; ++i) stats.add(keys("A shared paragraph of a reprinted story.\nunique " + std::to_string(i)), {});
   EXPECT_TRUE(stats.finish(Options{}).empty());
+}
+
+TEST(Boilerplate, LookupsFindExactlyTheListedKeys) {
+  // Listed keys, keys that share a listed key's top bits (the filter lets them
+  // through to the search) and keys that do not; sets of every filter size.
+  std::mt19937_64 rng(7);
+  for (const size_t n : {size_t{1}, size_t{3}, size_t{64}, size_t{5000}, size_t{200000}}) {
+    std::vector<Line> lines(n);
+    for (Line& l : lines) l.key = rng();
+    std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.key < b.key; });
+    for (size_t i = 0; i < n; ++i) lines[i].documents = static_cast<uint32_t>(i + 1);
+    const BoilerplateSet set(lines);
+    for (size_t i = 0; i < n; ++i) {
+      const Line* found = set.find(lines[i].key);
+      ASSERT_NE(found, nullptr) << n << " " << i;
+      EXPECT_EQ(found->documents, i + 1);
+      EXPECT_FALSE(set.contains(lines[i].key ^ 1));  // same top bits, not listed
+      EXPECT_FALSE(set.contains(lines[i].key + 2));
+    }
+    std::vector<uint64_t> keys;
+    for (const Line& l : lines) keys.push_back(l.key);
+    for (int i = 0; i < 10000; ++i) {
+      const uint64_t other = rng();
+      EXPECT_EQ(set.contains(other), std::binary_search(keys.begin(), keys.end(), other));
+    }
+  }
+  EXPECT_FALSE(BoilerplateSet().contains(0));
+  EXPECT_EQ(BoilerplateSet().find(~uint64_t{0}), nullptr);
 }
 
 TEST(Boilerplate, PerSourceRuleCatchesSmallSiteTemplates) {
