@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <bit>
 
+#include "text/shingle.hpp"
+
 namespace doppel::boilerplate {
 namespace {
 
@@ -80,9 +82,12 @@ void sort_line_keys(std::vector<uint64_t>& keys) {
   keys.swap(sorted);
 }
 
+// Line keys are XXH3 hashes, as uniform as shingle hashes, so the shingle
+// sets' radix sort serves them too: a book's ~10,000 lines took std::sort 4.5%
+// of a Gutenberg run.
 void sort_unique(std::vector<uint64_t>& keys) {
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  thread_local text::SortScratch scratch;
+  text::sort_unique(keys, scratch);
 }
 
 }  // namespace
