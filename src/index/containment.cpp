@@ -63,6 +63,19 @@ SanitizedParams sanitize(const ContainmentParams& params) {
   return s;
 }
 
+// For a pair with set sizes small <= large and containment exactly at the
+// threshold: i shared shingles, u = |A u B|, n = min(k, u) values drawn.
+struct ThresholdDraw {
+  uint64_t i, u, n;
+};
+ThresholdDraw draw_at_threshold(uint64_t small, uint64_t large, const SanitizedParams& p) {
+  // The epsilon keeps 0.8 * 5 = 4.000000000000001 from rounding up to 5.
+  const double at_threshold = std::ceil(p.threshold * static_cast<double>(small) - 1e-9);
+  const uint64_t i = std::clamp<uint64_t>(static_cast<uint64_t>(std::max(at_threshold, 1.0)), 1, small);
+  const uint64_t u = small + large - i;
+  return {i, u, std::min(p.k, u)};
+}
+
 // Y ~ Hypergeometric(population u, successes i, draws n): how many of the n smallest
 // values of A u B fall in A n B for a pair exactly at the containment threshold.
 // cdf(y) is accumulated term by term in one fixed order so that min_shared_values()
@@ -71,11 +84,10 @@ class SharedValueModel {
  public:
   SharedValueModel(uint64_t small, uint64_t large, const SanitizedParams& p) {
     if (small > large) std::swap(small, large);
-    // The epsilon keeps 0.8 * 5 = 4.000000000000001 from rounding up to 5.
-    const double at_threshold = std::ceil(p.threshold * static_cast<double>(small) - 1e-9);
-    i_ = std::clamp<uint64_t>(static_cast<uint64_t>(std::max(at_threshold, 1.0)), 1, small);
-    u_ = small + large - i_;
-    n_ = std::min(p.k, u_);
+    const ThresholdDraw d = draw_at_threshold(small, large, p);
+    i_ = d.i;
+    u_ = d.u;
+    n_ = d.n;
     y_low_ = n_ > u_ - i_ ? n_ - (u_ - i_) : 0;
     y_high_ = std::min(i_, n_);
     log_pmf_low_ = log_choose(i_, y_low_) + log_choose(u_ - i_, n_ - y_low_) - log_choose(u_, n_);
@@ -115,8 +127,7 @@ class SharedValueModel {
 class SampledValueModel {
  public:
   SampledValueModel(uint64_t small, const SanitizedParams& p) : rate_(p.sample_rate) {
-    const double at_threshold = std::ceil(p.threshold * static_cast<double>(small) - 1e-9);
-    i_ = std::clamp<uint64_t>(static_cast<uint64_t>(std::max(at_threshold, 1.0)), 1, small);
+    i_ = draw_at_threshold(small, small, p).i;  // i depends on the smaller size only
     if (rate_ <= 0.0 || rate_ >= 1.0) return;
     log_pmf_ = static_cast<double>(i_) * std::log1p(-rate_);  // P(Z = 0), kept in log space
     cdf_ = std::exp(log_pmf_);
@@ -183,11 +194,7 @@ class CertainMiss {
 
   bool operator()(uint64_t small, uint64_t large, uint64_t shared) const {
     if (!enabled_) return false;
-    // i, u, n exactly as SharedValueModel computes them.
-    const double at_threshold = std::ceil(p_.threshold * static_cast<double>(small) - 1e-9);
-    const uint64_t i = std::clamp<uint64_t>(static_cast<uint64_t>(std::max(at_threshold, 1.0)), 1, small);
-    const uint64_t u = small + large - i;
-    const uint64_t n = std::min(p_.k, u);
+    const auto [i, u, n] = draw_at_threshold(small, large, p_);
     // The loop also stops at y_high = min(i, n) whatever the probabilities.
     if (std::min(i, n) <= shared) return false;
     const double dn = static_cast<double>(n);
@@ -199,6 +206,44 @@ class CertainMiss {
     if (q >= 1.0) return true;  // Y = n > shared always (the entropy would be infinite)
     const double entropy = x * std::log(x / q) + (1.0 - x) * std::log((1.0 - x) / (1.0 - q));
     return dn * entropy > min_exponent_;
+  }
+
+ private:
+  SanitizedParams p_;
+  bool enabled_ = false;
+  double min_exponent_ = 0.0;
+};
+
+// The converse of CertainMiss: a test that a pair certainly passes, for the
+// pairs of real copies, which share many more values than a pair at the
+// threshold would, and for which required_shared() stepped through dozens of
+// terms. Hoeffding's bound on the upper tail (which holds for sampling without
+// replacement too) gives P(Y >= shared + 1) <= exp(-2 t^2 / n) with
+// t = shared + 1 - E[Y]; when that is at most min_probability - 0.01, the
+// computed 1 - cdf(shared) (error below 1e-3, see above) is below
+// min_probability, so the loop in required_shared() stops by m = shared. The same
+// bound for Z ~ Binomial(i, rate), exp(-2 t^2 / i) with t = shared + 1 - i * rate,
+// stops the sampled loop there too. So the pair passes: the same answer, sooner.
+class CertainHit {
+ public:
+  explicit CertainHit(const SanitizedParams& p) : p_(p) {
+    enabled_ = p.min_probability > 0.02;
+    if (enabled_) min_exponent_ = -std::log(p.min_probability - 0.01);
+  }
+
+  bool operator()(uint64_t small, uint64_t large, uint64_t shared) const {
+    if (!enabled_) return false;
+    const auto [i, u, n] = draw_at_threshold(small, large, p_);
+    const double above = static_cast<double>(shared) + 1.0;
+    const double dn = static_cast<double>(n);
+    const double ty = above - dn * static_cast<double>(i) / static_cast<double>(u);
+    if (!(ty > 0.0) || 2.0 * ty * ty / dn < min_exponent_) return false;
+    if (p_.sample_rate > 0.0 && p_.sample_rate < 1.0) {  // SampledValueModel::enabled()
+      const double di = static_cast<double>(i);
+      const double tz = above - di * p_.sample_rate;
+      if (!(tz > 0.0) || 2.0 * tz * tz / di < min_exponent_) return false;
+    }
+    return true;
   }
 
  private:
@@ -451,6 +496,7 @@ std::vector<CandidatePair> query_blocks(const Cell* cells, std::size_t num_docs,
   std::vector<std::size_t>().swap(cursor);
 
   const CertainMiss certain_miss(p);
+  const CertainHit certain_hit(p);
   struct QueryScratch {
     std::vector<Entry> by_doc;
     std::vector<uint8_t> ref;
@@ -506,7 +552,8 @@ std::vector<CandidatePair> query_blocks(const Cell* cells, std::size_t num_docs,
         const uint64_t size_b = sizes[b];
         const uint64_t small = std::min(size_a, size_b);
         const uint64_t large = std::max(size_a, size_b);
-        if (!certain_miss(small, large, shared) && required_shared(small, large, p, shared) <= shared) {
+        if (certain_hit(small, large, shared) ||
+            (!certain_miss(small, large, shared) && required_shared(small, large, p, shared) <= shared)) {
           out.push_back({static_cast<uint32_t>(a), b});
         }
         i = j;

@@ -677,6 +677,37 @@ TEST(ContainmentCandidates, SameAsBruteForceOnRandomSketches) {
   EXPECT_GT(total, 10000u);
 }
 
+TEST(ContainmentCandidates, EveryPairFollowsTheRuleAcrossSizesAndCounts) {
+  // Two documents sharing exactly `shared` sketch values, over a grid of set
+  // sizes and every count: the shortcuts that decide most pairs without the
+  // rule's series (certain misses, certain passes) must agree with it exactly.
+  const std::vector<uint32_t> sizes = {3, 10, 50, 128, 129, 200, 500, 1000, 5000, 100000};
+  for (const double p : {0.99, 0.9, 0.5, 0.999999}) {
+    for (const double threshold : {0.8, 0.5}) {
+      ContainmentParams params;
+      params.min_probability = p;
+      params.threshold = threshold;
+      for (const uint32_t sa : sizes) {
+        for (const uint32_t sb : sizes) {
+          const uint32_t len = std::min<uint32_t>({sa, sb, 128});
+          for (uint32_t shared = 1; shared <= len; ++shared) {
+            std::vector<uint64_t> a, b;
+            for (uint32_t v = 0; v < len; ++v) a.push_back(uint64_t{v} * 2 + 2);
+            for (uint32_t v = 0; v < len; ++v) b.push_back(v < shared ? uint64_t{v} * 2 + 2 : uint64_t{v} * 2 + 1001);
+            std::sort(b.begin(), b.end());
+            const std::vector<std::span<const uint64_t>> spans = {a, b};
+            const std::vector<uint32_t> set_sizes = {sa, sb};
+            const bool found = !containment_candidates(spans, set_sizes, params).empty();
+            const bool rule = min_shared_values(std::min(sa, sb), std::max(sa, sb), params) <= shared;
+            ASSERT_EQ(found, rule) << "p " << p << " threshold " << threshold << " sizes " << sa << " " << sb
+                                   << " shared " << shared;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(ContainmentCandidates, SameAsBruteForceOnALargerCorpus) {
   // Enough postings for many hash partitions and scatter ranges (which the
   // small inputs above never need), near copies of earlier documents among
