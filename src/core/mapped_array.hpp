@@ -1,7 +1,8 @@
 // File: core/mapped_array.hpp
 //
-// A growable array of trivially copyable values for dedup's per-document tables
-// (signatures, line keys) that grow one batch at a time to hundreds of MB.
+// A growable array of trivially copyable values for tables that grow a piece at
+// a time to hundreds of MB: dedup's per-document tables (band keys, line keys)
+// and the decompressed bytes io keeps of compressed inputs.
 // std::vector doubles by allocating anew, copying and freeing: on the 1 GB
 // benchmark that touched about twice the final size in fresh pages and copied
 // the tables over and over (a quarter of the run's page faults). Here the
