@@ -190,16 +190,9 @@ InputSet::InputSet(std::vector<std::string> inputs, ReaderOptions options)
 
 InputSet::~InputSet() = default;
 
-uint64_t InputSet::kept_decompressed_bytes() const {
-  uint64_t total = 0;
-  for (const auto& copy : decompressed_) {
-    if (copy) total += copy->bytes().size();
-  }
-  return total;
-}
-
 void InputSet::release_decompressed() {
   for (auto& copy : decompressed_) copy.reset();
+  decompressed_total_ = 0;
 }
 
 Status InputSet::open() {
@@ -207,6 +200,7 @@ Status InputSet::open() {
   stamps_.clear();
   walk_problems_.clear();
   decompressed_.clear();
+  decompressed_total_ = 0;
   skipped_files_ = 0;
   opened_ = false;
   bool stdin_seen = false;
@@ -470,8 +464,9 @@ Status InputSet::read_jsonl_file(uint32_t index, detail::ReadContext& context,
   // what the files before it left of the limit.
   std::unique_ptr<detail::DecodedCopy> copy;
   if (first_pass) {
+    if (decompressed_[index]) decompressed_total_ -= decompressed_[index]->bytes().size();
     decompressed_[index].reset();
-    const uint64_t kept = kept_decompressed_bytes();
+    const uint64_t kept = decompressed_total_;
     if (kept < options_.keep_decompressed_bytes) {
       copy = std::make_unique<detail::DecodedCopy>(options_.keep_decompressed_bytes - kept);
     }
@@ -541,6 +536,7 @@ Status InputSet::read_jsonl_file(uint32_t index, detail::ReadContext& context,
   // Only a whole, undamaged stream is kept: records are then read back from
   // it exactly as this pass delivered them.
   if (copy && stream.compressed() && !stream.failed() && stamp.damage_line == 0 && !copy->overflowed()) {
+    decompressed_total_ += copy->bytes().size();
     decompressed_[index] = std::move(copy);
   }
 

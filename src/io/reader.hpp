@@ -167,7 +167,7 @@ class InputSet {
   Result<bool> with_record_bytes(uint32_t file_index, const std::function<Status(const RecordBytes&)>& use);
 
   // Decompressed bytes kept in memory now (see keep_decompressed_bytes).
-  uint64_t kept_decompressed_bytes() const;
+  uint64_t kept_decompressed_bytes() const { return decompressed_total_; }
   // Frees them; later passes decompress again.
   void release_decompressed();
 
@@ -207,6 +207,7 @@ class InputSet {
   std::vector<PendingProblem> walk_problems_;
   // Per file: its decompressed bytes when for_each kept them, else null.
   std::vector<std::unique_ptr<detail::DecodedCopy>> decompressed_;
+  uint64_t decompressed_total_ = 0;  // their bytes, in all
   uint64_t skipped_files_ = 0;
   bool opened_ = false;
 };

@@ -956,6 +956,9 @@ TEST(KeptDecompressed, FilesAreKeptInOrderWhileTheyFit) {
   ASSERT_TRUE(set.open().is_ok());
   const std::vector<SourcePos> positions = first_pass_positions(set);
   EXPECT_EQ(set.kept_decompressed_bytes(), small.size() + last.size());
+  // Reading everything again replaces what each file kept, not adds to it.
+  EXPECT_EQ(first_pass_positions(set).size(), positions.size());
+  EXPECT_EQ(set.kept_decompressed_bytes(), small.size() + last.size());
   EXPECT_EQ(raw_by_offsets(set, 0, positions), small);
   EXPECT_EQ(raw_by_offsets(set, 1, positions), "");  // streamed again instead
   EXPECT_EQ(raw_by_offsets(set, 2, positions), last);
