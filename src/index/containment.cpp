@@ -76,6 +76,9 @@ ThresholdDraw draw_at_threshold(uint64_t small, uint64_t large, const SanitizedP
   return {i, u, std::min(p.k, u)};
 }
 
+// Whether the rule also counts the consistent sample (SampledValueModel).
+bool samples(const SanitizedParams& p) { return p.sample_rate > 0.0 && p.sample_rate < 1.0; }
+
 // Y ~ Hypergeometric(population u, successes i, draws n): how many of the n smallest
 // values of A u B fall in A n B for a pair exactly at the containment threshold.
 // cdf(y) is accumulated term by term in one fixed order so that min_shared_values()
@@ -126,13 +129,13 @@ class SharedValueModel {
 // (all hashes below rate * 2^64), each of which both documents index.
 class SampledValueModel {
  public:
-  SampledValueModel(uint64_t small, const SanitizedParams& p) : rate_(p.sample_rate) {
+  SampledValueModel(uint64_t small, const SanitizedParams& p) : rate_(p.sample_rate), enabled_(samples(p)) {
     i_ = draw_at_threshold(small, small, p).i;  // i depends on the smaller size only
-    if (rate_ <= 0.0 || rate_ >= 1.0) return;
+    if (!enabled_) return;
     log_pmf_ = static_cast<double>(i_) * std::log1p(-rate_);  // P(Z = 0), kept in log space
     cdf_ = std::exp(log_pmf_);
   }
-  bool enabled() const { return rate_ > 0.0 && rate_ < 1.0; }
+  bool enabled() const { return enabled_; }
   uint64_t trials() const { return i_; }
   double log_p_zero() const { return log_pmf_; }
 
@@ -148,6 +151,7 @@ class SampledValueModel {
 
  private:
   double rate_;
+  bool enabled_;
   uint64_t i_ = 1, z_ = 0;
   double log_pmf_ = 0, cdf_ = 0;
 };
@@ -238,7 +242,7 @@ class CertainHit {
     const double dn = static_cast<double>(n);
     const double ty = above - dn * static_cast<double>(i) / static_cast<double>(u);
     if (!(ty > 0.0) || 2.0 * ty * ty / dn < min_exponent_) return false;
-    if (p_.sample_rate > 0.0 && p_.sample_rate < 1.0) {  // SampledValueModel::enabled()
+    if (samples(p_)) {
       const double di = static_cast<double>(i);
       const double tz = above - di * p_.sample_rate;
       if (!(tz > 0.0) || 2.0 * tz * tz / di < min_exponent_) return false;
