@@ -151,11 +151,13 @@ void OnePermutationHasher::sketch_using(BinKernel kernel, std::span<const uint64
 
   // Values are clamped below kEmpty, so kEmpty marks a bin no shingle reached.
   constexpr uint32_t kUnset = kEmpty;
-  // The bins are filled in `out` itself: most documents fill every bin (one of
-  // 500 shingles leaves a given bin of 128 empty with probability ~2%), and
-  // their sketch is then the bins as they are. Otherwise densification needs
-  // the bins apart from `out`, as it must tell bins that a shingle reached from
-  // bins it has filled in.
+  // The bins are filled in `out` itself. A document fills every bin only when
+  // its shingles far outnumber the bins (of 500 shingles, a given bin of 128
+  // stays empty with probability ~2%, so about 3 bins of most such documents
+  // do), and its sketch is then the bins as they are. Otherwise densification
+  // needs the bins apart from `out`, as it must tell bins that a shingle
+  // reached from bins it has filled in; a filled bin's value is already in
+  // `out`, so only the empty ones are written below.
   kernel(shingles.data(), shingles.size(), seed_, k, out.data());
   uint32_t empty_bins = 0;
   for (uint32_t i = 0; i < k; ++i) empty_bins += out[i] == kUnset;
@@ -168,22 +170,20 @@ void OnePermutationHasher::sketch_using(BinKernel kernel, std::span<const uint64
     bins = heap_bins.data();
   }
   std::copy_n(out.data(), k, bins);
-  uint32_t filled_bins[kMaxTableBins];
-  uint32_t filled = 0;
+  const uint32_t filled = k - empty_bins;
   const bool use_table = k == k_ && !first_probe_.empty();
-  if (use_table) {
+  // The argmin costs f lookups per empty bin, probing about k / f: the argmin
+  // wins while f * f < k. Only then does it need the list of filled bins.
+  const bool by_table = use_table && filled * filled < k;
+  uint32_t filled_bins[kMaxTableBins];
+  if (by_table) {
+    uint32_t f = 0;
     for (uint32_t i = 0; i < k; ++i) {
-      if (bins[i] != kUnset) filled_bins[filled++] = i;
+      if (bins[i] != kUnset) filled_bins[f++] = i;
     }
   }
-  // The argmin costs f lookups per empty bin, probing about k / f: the argmin
-  // wins while f * f < k.
-  const bool by_table = use_table && filled * filled < k;
   for (uint32_t i = 0; i < k; ++i) {
-    if (bins[i] != kUnset) {
-      out[i] = bins[i];
-      continue;
-    }
+    if (bins[i] != kUnset) continue;
     if (by_table) {
       const uint16_t* row = first_probe_.data() + static_cast<size_t>(i) * k;
       // (attempt, bin) packed into one key, so the argmin is a plain minimum
