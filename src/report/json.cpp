@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 
 namespace doppel::report {
@@ -34,14 +35,30 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+namespace {
+template <typename Integer>
+void append_integer(std::string& out, Integer value) {
+  char buffer[24];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  out.append(buffer, end);
+}
+}  // namespace
+
 void append_json_number(std::string& out, double value) {
   if (!std::isfinite(value)) {
     out += "null";
     return;
   }
-  std::string s = fmt::format("{:.6f}", value);
-  while (!s.empty() && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
+  // Formatted on the stack: clusters.jsonl and pairs.jsonl hold a few numbers
+  // per line, hundreds of thousands of lines, and a string per number showed
+  // up in the profile of writing them.
+  char buffer[64];
+  const auto written = fmt::format_to_n(buffer, sizeof buffer, "{:.6f}", value);
+  std::string large;  // a magnitude past 10^56 takes more digits than the buffer holds
+  if (written.size > sizeof buffer) large = fmt::format("{:.6f}", value);
+  std::string_view s = large.empty() ? std::string_view(buffer, written.size) : std::string_view(large);
+  while (!s.empty() && s.back() == '0') s.remove_suffix(1);
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
   if (s == "-0") s = "0";
   out += s;
 }
@@ -69,13 +86,13 @@ JsonObject& JsonObject::field(std::string_view k, double value) {
 
 JsonObject& JsonObject::field(std::string_view k, uint64_t value) {
   key(k);
-  out_ += fmt::format("{}", value);
+  append_integer(out_, value);
   return *this;
 }
 
 JsonObject& JsonObject::field(std::string_view k, int64_t value) {
   key(k);
-  out_ += fmt::format("{}", value);
+  append_integer(out_, value);
   return *this;
 }
 

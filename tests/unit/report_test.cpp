@@ -1,8 +1,11 @@
 // File: report_test.cpp
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 #include <zstd.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "report/json.hpp"
 #include "report/output_file.hpp"
@@ -27,6 +30,26 @@ TEST(Json, EscapesStringsAndFormatsNumbersDeterministically) {
   n += ' ';
   append_json_number(n, -0.0000001);
   EXPECT_EQ(n, "0.8125 1 0.666667 0");
+  // Numbers too long for the formatter's stack buffer, and those JSON lacks.
+  n.clear();
+  append_json_number(n, 1e300);
+  EXPECT_EQ(n.size(), 301u);
+  EXPECT_EQ(n, fmt::format("{:.0f}", 1e300));
+  n.clear();
+  append_json_number(n, -1e20);
+  n += ' ';
+  append_json_number(n, std::nan(""));
+  n += ' ';
+  append_json_number(n, -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(n, "-100000000000000000000 null null");
+}
+
+TEST(Json, IntegersAtTheEndsOfTheirRange) {
+  std::string line;
+  JsonObject o(line);
+  o.field("max", std::numeric_limits<uint64_t>::max()).field("min", std::numeric_limits<int64_t>::min());
+  o.field("zero", uint64_t{0}).field("minus", int64_t{-42}).close();
+  EXPECT_EQ(line, R"({"max":18446744073709551615,"min":-9223372036854775808,"zero":0,"minus":-42})");
 }
 
 TEST(Json, ObjectWithAllFieldKinds) {
