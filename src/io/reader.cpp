@@ -701,17 +701,20 @@ Status InputSet::read_again(uint32_t index, std::span<const SourcePos> positions
     return gone(positions[next]);
   };
   auto read_at_offsets = [&](const RecordBytes& bytes) -> Status {
-    std::string line;
+    // Read into a padded buffer, so the parser takes each record where it lies
+    // instead of copying it into padded memory of its own first.
+    detail::ByteBuffer line;
     for (const SourcePos& pos : positions) {
-      line.resize(pos.length);
+      line.reserve(pos.length, 0);
       size_t got = 0;
-      if (const int err = bytes.read(pos.offset, line.data(), line.size(), got)) {
+      if (const int err = bytes.read(pos.offset, line.data(), pos.length, got)) {
         return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(err)));
       }
-      if (got < line.size()) return gone(pos);
+      if (got < pos.length) return gone(pos);
       Record rec;
       rec.pos = pos;
-      const detail::LineOutcome outcome = context.parser.parse(line, rec);
+      const detail::LineOutcome outcome =
+          context.parser.parse(std::string_view(line.data(), pos.length), rec, /*in_byte_buffer=*/true);
       if (!outcome.ok) return gone(pos);
       if (!outcome.has_id) rec.id = fmt::format("{}:{}", file.display, pos.line);
       DOPPEL_TRY(on_record(std::move(rec)));
