@@ -705,7 +705,7 @@ Status InputSet::read_again(uint32_t index, std::span<const SourcePos> positions
     // instead of copying it into padded memory of its own first.
     detail::ByteBuffer line;
     for (const SourcePos& pos : positions) {
-      line.reserve(pos.length, 0);
+      line.reserve(std::max<uint64_t>(pos.length, 1), 0);  // never a null buffer, even for an empty record
       size_t got = 0;
       if (const int err = bytes.read(pos.offset, line.data(), pos.length, got)) {
         return io_error(fmt::format("cannot read {}: {}", file.display, std::strerror(err)));
