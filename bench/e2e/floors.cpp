@@ -267,8 +267,19 @@ Status floor_reread(io::InputSet& inputs, const Args& args, Totals& t) {
     sort_batch(workers, nullptr, w.batch.records, args.shingle,
                [](std::span<const uint64_t> set) { return set.size(); }, w.sets);
   };
+  // Each document read again must give the set the first pass saw: the same
+  // size and bottom-k prefix (so a floor that read the wrong records fails).
+  size_t next = 0;
   auto accept = [&](Again& w) {
-    for (const KeptSet& s : w.sets) t.set_values += s.kept.size();
+    for (const KeptSet& s : w.sets) {
+      const uint32_t d = wanted[next++];
+      const std::span<const uint64_t> prefix = sets.kept[d];
+      if (s.size != sets.sizes[d] || s.kept.size() < prefix.size() ||
+          !std::equal(prefix.begin(), prefix.end(), s.kept.begin())) {
+        return internal_error(fmt::format("f5: document {} read again does not give the set it had", d));
+      }
+      t.set_values += s.kept.size();
+    }
     return Status::ok();
   };
   return pipeline::run_batches<Again>(feed, thread_count(args), [](Again&) {}, process, accept);
