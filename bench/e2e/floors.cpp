@@ -82,11 +82,15 @@ struct Totals {
   uint64_t documents = 0;
   uint64_t text_bytes = 0;
   uint64_t shingles = 0;
-  uint64_t sets = 0;               // f3, f4: distinct texts given a set
-  uint64_t set_values = 0;         // f3, f4: values in those sets
+  uint64_t sets = 0;               // f3, f4, f5: distinct texts given a set
+  uint64_t set_values = 0;         // f3, f4: values in those sets; f5: in the sets read again
   uint64_t containment_pairs = 0;  // f4, f5
   uint64_t reread = 0;             // f5: documents read again
 };
+
+// Batches as dedup's passes make them: its kBatchBytes, kBatchDocs and
+// kBatchesReadAhead are FeedLimits' defaults.
+constexpr pipeline::FeedLimits kFeedLimits{};
 
 int thread_count(const Args& args) {
   return args.threads > 0 ? args.threads : static_cast<int>(std::thread::hardware_concurrency());
@@ -104,7 +108,7 @@ Status floor_f1(io::InputSet& inputs, Totals& t) {
 
 Status floor_f2(io::InputSet& inputs, const Args& args, Totals& t) {
   // The same stages as read_and_sketch in pipeline/dedup.cpp (run_batches).
-  pipeline::RecordFeed feed(inputs, pipeline::FeedLimits{size_t{2} << 20, 1024, 4});
+  pipeline::RecordFeed feed(inputs, kFeedLimits);
   feed.start();
   tbb::enumerable_thread_specific<pipeline::DocumentScratch> scratch;
   struct Work {
@@ -187,7 +191,7 @@ struct DistinctSets {
 template <typename KeepCount>
 Status read_distinct_sets(io::InputSet& inputs, const Args& args, tbb::enumerable_thread_specific<SetWorker>& workers,
                           KeepCount keep_count, DistinctSets& sets, Totals& t) {
-  pipeline::RecordFeed feed(inputs, pipeline::FeedLimits{size_t{2} << 20, 1024, 4});
+  pipeline::RecordFeed feed(inputs, kFeedLimits);
   feed.start();
   pipeline::ExactSet accepted;
   struct Work {
@@ -257,7 +261,7 @@ Status floor_reread(io::InputSet& inputs, const Args& args, Totals& t) {
   t.reread = wanted.size();
   pipeline::RecordFeed feed(
       [&](const io::RecordFn& on_record, const io::ProblemFn&) { return inputs.for_each_at(again, on_record); },
-      pipeline::FeedLimits{size_t{2} << 20, 1024, 4});
+      kFeedLimits);
   feed.start();
   struct Again {
     pipeline::FeedBatch batch;
@@ -348,7 +352,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "doppel-floors: {}\n", s.message());
     return 2;
   }
-  // f3 and f4 do not count the shingles hashed, only what their sets keep.
+  // f3, f4 and f5 do not count the shingles hashed, only what their sets keep.
   std::string counts = fmt::format("\"shingles\":{}", t.shingles);
   if (args.floor == "f3" || args.floor == "f4" || args.floor == "f5") counts = fmt::format("\"sets\":{},\"set_values\":{}", t.sets, t.set_values);
   if (args.floor == "f4" || args.floor == "f5") counts += fmt::format(",\"containment_pairs\":{}", t.containment_pairs);

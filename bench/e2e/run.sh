@@ -14,14 +14,15 @@
 #          sets kept                                   (doppel-floors f5)
 #   dedup  the whole `doppel dedup`, default settings, exact verification
 #
-# F3 and F4 are this design's own floor (see bench/e2e/floors.cpp): F2 / F4 is
-# the most of F2's throughput dedup could reach if everything else were free;
-# F2 / F5 the same for a design that keeps only the candidates' sets.
 # on the same input, then prints wall time, MB/s (document text), MB/s per core,
 # documents/s, peak RSS (also per document and per input MB), dedup's ratio to
 # each floor, and the clusters and pairs found (faster must never mean "found
 # less"). Unless --no-archive, everything (command, versions, CPU, raw numbers,
 # the table) is written to bench/runs/<date>-<machine>/.
+#
+# F3 and F4 are this design's own floor (see bench/e2e/floors.cpp): F2 / F4 is
+# the most of F2's throughput dedup could reach if everything else were free;
+# F2 / F5 the same for a design that keeps only the candidates' sets.
 #
 # Usage: bash bench/e2e/run.sh [options] [-- extra flags for doppel dedup]
 #   --build DIR     build directory (default: build-bench); configured and built
@@ -32,7 +33,7 @@
 #   --gen-mb N      size of the generated corpus in MB of text (default 1024)
 #   --cache DIR     where generated corpora are kept between runs
 #                   (default: $DOPPEL_BENCH_CACHE or ~/.cache/doppel-bench)
-#   --threads N     worker threads for F2 and dedup (default: all cores)
+#   --threads N     worker threads for F2 to F5 and dedup (default: all cores)
 #   --out-dir DIR   dedup writes its outputs to DIR/doppel-bench-out (removed
 #                   before each run).
 #                   Default: a directory in /dev/shm when that is a RAM file
