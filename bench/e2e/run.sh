@@ -30,7 +30,17 @@
 #   --no-build      use DIR as it is
 #   --corpus PATH   input to measure (repeatable: all of them form one run);
 #                   default: the generated corpus below
-#   --gen-mb N      size of the generated corpus in MB of text (default 1024)
+#   --gen-mb N      size of the generated or replicated corpus in MB of text
+#                   (default 1024)
+#   --replicate     measure real text instead of the generated corpus: the
+#                   English corpora of ../shared/corpora (Gutenberg books and
+#                   six news sets, 231 MB) grown to --gen-mb by
+#                   doppel-replicate (bench/e2e/replicate.cpp): round 0 as
+#                   they are, later rounds with every word mapped through a
+#                   per-round permutation of the vocabulary, one document in
+#                   20 given a planted copy (exact, near or contained)
+#   --replicate-from PATH  a source for --replicate in place of those
+#                   (repeatable; implies --replicate)
 #   --cache DIR     where generated corpora are kept between runs
 #                   (default: $DOPPEL_BENCH_CACHE or ~/.cache/doppel-bench)
 #   --threads N     worker threads for F2 to F5 and dedup (default: all cores)
@@ -56,6 +66,8 @@ build="$root/build-bench"
 do_build=1
 corpora=()
 gen_mb=1024
+replicate=0
+replicate_from=()
 cache="${DOPPEL_BENCH_CACHE:-$HOME/.cache/doppel-bench}"
 threads="$(nproc)"
 repeat=1
@@ -72,6 +84,8 @@ while (($#)); do
     --no-build) do_build=0; shift ;;
     --corpus) corpora+=("$(realpath "$2")"); shift 2 ;;
     --gen-mb) gen_mb="$2"; shift 2 ;;
+    --replicate) replicate=1; shift ;;
+    --replicate-from) replicate=1; replicate_from+=("$(realpath "$2")"); shift 2 ;;
     --cache) cache="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --out-dir) out_dir="$(realpath -m "$2")/doppel-bench-out"; shift 2 ;;
@@ -91,13 +105,36 @@ log() { echo "bench: $*" >&2; }
 if ((do_build)); then
   log "building $build (Release)"
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDOPPEL_DEVELOPER_MODE=ON >/dev/null
-  cmake --build "$build" --target doppel_cli gen-corpus doppel-floors >/dev/null
+  cmake --build "$build" --target doppel_cli gen-corpus doppel-floors doppel-replicate >/dev/null
 fi
 doppel="$build/doppel"
 floors="$build/bench/doppel-floors"
 gen="$build/tools/gen-corpus"
+replicator="$build/bench/doppel-replicate"
 for b in "$doppel" "$floors"; do [ -x "$b" ] || { echo "run.sh: $b is missing (build first)" >&2; exit 2; }; done
 
+if ((replicate)) && ((${#corpora[@]} > 0)); then
+  echo "run.sh: --corpus and --replicate exclude each other (see --help)" >&2; exit 2
+fi
+if ((replicate)); then
+  if ((${#replicate_from[@]} == 0)); then
+    shared="$root/../shared/corpora"
+    for c in gutenberg_en reuters21578 bbc_news reuters_c50 ag_news_test 20newsgroups_bydate fakehealth_news; do
+      [ -s "$shared/$c/docs.jsonl.zst" ] || { echo "run.sh: --replicate needs $shared/$c/docs.jsonl.zst (or name sources with --replicate-from)" >&2; exit 2; }
+      replicate_from+=("$(realpath "$shared/$c/docs.jsonl.zst")")
+    done
+    corpus_dir="$cache/replicated-en-${gen_mb}mb-seed1"
+  else
+    corpus_dir="$cache/replicated-$(printf '%s\n' "${replicate_from[@]}" | md5sum | cut -c1-8)-${gen_mb}mb-seed1"
+  fi
+  if [ ! -s "$corpus_dir/docs.jsonl" ]; then
+    log "replicating ${replicate_from[*]} to ${gen_mb} MB in $corpus_dir (once; reused afterwards)"
+    "$replicator" --out "$corpus_dir.tmp" --target-mb "$gen_mb" --seed 1 "${replicate_from[@]}" >&2
+    rm -rf "$corpus_dir" && mv "$corpus_dir.tmp" "$corpus_dir"
+  fi
+  corpora=("$corpus_dir/docs.jsonl")
+  [ -n "$label" ] || label="$(basename "$corpus_dir" -seed1)"
+fi
 if ((${#corpora[@]} == 0)); then
   corpus_dir="$cache/gen-${gen_mb}mb-seed1"
   if [ ! -s "$corpus_dir/docs.jsonl" ]; then
@@ -138,6 +175,8 @@ time_run() {
       # doppel dedup exits 1 when records were rejected; anything else is a failure.
       if [ "$rc" -ne 1 ] || [ "$name" != dedup ]; then cat "$work/try.err" >&2; exit "$rc"; fi
     }
+    # GNU time puts "Command exited with non-zero status 1" before its numbers.
+    sed -i '/^Command /d' "$work/try.time"
     local wall; wall="$(awk '{print $1}' "$work/try.time")"
     log "$name run $i: ${wall} s"
     if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN{exit !(a < b)}'; then
@@ -159,6 +198,18 @@ time_run f3 "$floors" f3 --threads "$threads" "${corpora[@]}"
 time_run f4 "$floors" f4 --threads "$threads" "${corpora[@]}"
 time_run f5 "$floors" f5 --threads "$threads" "${corpora[@]}"
 time_run dedup "$doppel" dedup "${corpora[@]}" -o "$out_dir" -q --progress never --threads "$threads" "${extra[@]}"
+
+# A corpus with planted copies (gen-corpus's, doppel-replicate's) says how many
+# of them dedup found: doppel eval on the outputs that the last run left.
+planted_line=""
+corpus_dir="$(dirname "${corpora[0]}")"
+if ((${#corpora[@]} == 1)) && [ -s "$corpus_dir/planted.jsonl" ] && [ -s "$corpus_dir/truth.jsonl" ]; then
+  # Exit status 1: some documents are missing from the run (dedup rejected them, e.g. empty ones).
+  "$doppel" eval --truth "$corpus_dir/truth.jsonl" --planted "$corpus_dir/planted.jsonl" --run "$out_dir" --json \
+    >"$work/eval.json" 2>/dev/null || [ $? -eq 1 ]
+  planted_line="planted copies found: $(grep -o '"[a-z]*":{"found":[0-9]*,"total":[0-9]*' "$work/eval.json" |
+    sed 's/"\([a-z]*\)":{"found":\([0-9]*\),"total":\([0-9]*\)/\1 \2\/\3/' | paste -sd, - | sed 's/,/, /g')"
+fi
 
 # Numbers: JSON fields pulled out with sed (no jq needed).
 field() { sed -n "s/.*\"$2\":\\([0-9.eE+-]*\\).*/\\1/p" "$1" | head -1; }
@@ -204,6 +255,7 @@ summary="$(awk -v rss="$rss_kb" -v docs="$docs" -v tb="$text_bytes" -v clusters=
     rss * 1024 / tb, rss * 1024 / shingles
   printf "found: %s clusters with duplicates, %s verified pairs, %s documents kept of %s\n", clusters, pairs, kept, docs
 }')"
+[ -z "$planted_line" ] || summary+=$'\n'"$planted_line"
 # Where dedup's time went, from its own summary.json (the fastest run's).
 stages="$(sed -n 's/.*"runtime":{[^}]*"seconds":{\([^}]*\)}.*/\1/p' "$work/summary.json" | tr -d '"' |
   awk -F, '{ for (i = 1; i <= NF; i++) { split($i, kv, ":"); printf "%s%s %.2f s", (i > 1 ? ", " : ""), kv[1], kv[2] } }')"
