@@ -147,6 +147,7 @@ struct QualityFlags {
   std::string boilerplate = "auto";
   uint32_t boilerplate_min_docs = 20;
   uint32_t boilerplate_min_source_docs = 3;
+  std::string boilerplate_learning = "auto";
   std::string source_field;
   std::string level = "copy";
   double story_threshold = 0.2;
@@ -170,6 +171,17 @@ void add_boilerplate_flags(CLI::App* cmd, QualityFlags& f) {
   cmd->add_option("--boilerplate-min-source-docs", f.boilerplate_min_source_docs,
                   "With --source-field: a line in at least this many documents of one source is boilerplate")
       ->check(CLI::Range(2u, 1000000000u))
+      ->capture_default_str();
+}
+
+// dedup only: explain has no pass to choose.
+void add_boilerplate_learning_flag(CLI::App* cmd, QualityFlags& f) {
+  cmd->add_option("--boilerplate-learning", f.boilerplate_learning,
+                  "How --boilerplate auto learns its lines (speed only; the output is the same): first: a pass "
+                  "that only reads lines, then one that sketches without them; alongside: one pass, then the "
+                  "documents holding boilerplate are read and sketched again; auto: first when the first "
+                  "records show boilerplate in documents holding over half of the text")
+      ->check(CLI::IsMember({"auto", "first", "alongside"}))
       ->capture_default_str();
 }
 
@@ -203,6 +215,9 @@ void apply_boilerplate_flags(const QualityFlags& f, Options& o) {
 
 void apply_quality_flags(const QualityFlags& f, doppel::DedupOptions& o) {
   apply_boilerplate_flags(f, o);
+  o.boilerplate_learning = f.boilerplate_learning == "first"       ? doppel::BoilerplateLearning::kFirst
+                           : f.boilerplate_learning == "alongside" ? doppel::BoilerplateLearning::kAlongside
+                                                                   : doppel::BoilerplateLearning::kAuto;
   o.level = f.level == "story" ? doppel::Level::kStory : doppel::Level::kCopy;
   o.story_threshold = f.story_threshold;
   o.date_field = f.date_field;
@@ -344,6 +359,7 @@ int main(int argc, char** argv) {
   add_text_flags(dedup, dedup_flags);
   QualityFlags quality_flags;
   add_boilerplate_flags(dedup, quality_flags);
+  add_boilerplate_learning_flag(dedup, quality_flags);
   add_story_flags(dedup, quality_flags);
   dedup->add_option("--num-perm", num_perm, "MinHash permutations per document (sketch size), 8..1024")
       ->check(CLI::Range(8, 1024))

@@ -26,6 +26,14 @@ enum class ShingleUnit { kWord, kChar };
 enum class SketchKind { kMinHash, kOph, kSimHash };
 // Whether lines repeated across many documents are left out of matching.
 enum class BoilerplateMode { kOff, kAuto };
+// How BoilerplateMode::kAuto learns its lines; every way gives the same output.
+//   kFirst:     a pass that only keys every record's lines, then the main pass
+//               sketches each document without its boilerplate lines;
+//   kAlongside: the main pass keys the lines too, and the documents that turn
+//               out to hold a boilerplate line are read and sketched again;
+//   kAuto:      kFirst when the first records (5,000 or 16 MB) say that
+//               documents holding boilerplate carry over half of the text.
+enum class BoilerplateLearning { kAuto, kFirst, kAlongside };
 // kCopy: copy clusters only. kStory: also group documents that report the same story.
 enum class Level { kCopy, kStory };
 // Which document of a cluster is kept (README, --keep): kEarliest/kMax/kMin compare
@@ -56,6 +64,7 @@ struct DedupOptions {
   BoilerplateMode boilerplate = BoilerplateMode::kAuto;
   uint32_t boilerplate_min_docs = 20;
   uint32_t boilerplate_min_source_docs = 3;
+  BoilerplateLearning boilerplate_learning = BoilerplateLearning::kAuto;  // speed only
   std::string source_field;  // e.g. an outlet or domain; empty: no per-source rule
 
   // Story grouping (Level::kStory): TF-IDF cosine >= story_threshold between copy

@@ -432,15 +432,21 @@ Status InputSet::read_jsonl_file(uint32_t index, detail::ReadContext& context,
   // stdin can only be consumed once; a later pass (e.g. re-reading the documents
   // that hold boilerplate) replays it from the spool file written by the first.
   const bool replay = is_stdin && stamp.known && !options_.stdin_spool_path.empty();
+  // A compressed file whose decompressed bytes an earlier whole pass kept (a
+  // pass learning boilerplate first) is read from them: the same records, and
+  // no second decompression. Its stamp stays the one that pass took.
+  const detail::DecodedCopy* kept_copy = first_pass && !is_stdin ? decompressed_[index].get() : nullptr;
   Fd fd;
   struct stat st;
-  if (const int err = open_for_reading(replay ? options_.stdin_spool_path : file.path, fd, st)) {
+  if (kept_copy != nullptr) {
+    // No file to open.
+  } else if (const int err = open_for_reading(replay ? options_.stdin_spool_path : file.path, fd, st)) {
     return on_problem(make_problem(Problem::Severity::kRejected, file,
                                    fmt::format("cannot open: {}", std::strerror(err))));
   }
   Fd spool;
-  if (replay) {
-    // The stamp of the spool recorded by the first pass stays valid.
+  if (kept_copy != nullptr || replay) {
+    // The stamp the first pass took (of the spool, or of the file it kept) stays valid.
   } else if (is_stdin) {
     stamp = FileStamp{};
     if (!options_.stdin_spool_path.empty()) {
@@ -463,7 +469,7 @@ Status InputSet::read_jsonl_file(uint32_t index, detail::ReadContext& context,
   // The first pass may keep a compressed file's decompressed bytes, within
   // what the files before it left of the limit.
   std::unique_ptr<detail::DecodedCopy> copy;
-  if (first_pass) {
+  if (first_pass && kept_copy == nullptr) {
     if (decompressed_[index]) decompressed_total_ -= decompressed_[index]->bytes().size();
     decompressed_[index].reset();
     const uint64_t kept = decompressed_total_;
@@ -472,7 +478,11 @@ Status InputSet::read_jsonl_file(uint32_t index, detail::ReadContext& context,
     }
   }
   detail::DecodedStream& stream = context.stream;
-  stream.reset(fd.get(), spool.get(), compression_hint(file.path), copy.get());
+  if (kept_copy != nullptr) {
+    stream.reset_memory(kept_copy->bytes());
+  } else {
+    stream.reset(fd.get(), spool.get(), compression_hint(file.path), copy.get());
+  }
   detail::LineReader lines(stream, context.line_buffer,
                            saturating_add(options_.max_doc_bytes, kLineSlack));
   detail::Line line;

@@ -75,6 +75,9 @@ void DecodedStream::reset(int fd, int spool_fd, Compression hint, DecodedCopy* c
   failed_ = false;
   fatal_ = false;
   error_.clear();
+  from_memory_ = false;
+  memory_ = {};
+  memory_pos_ = 0;
   if (zs_ready_) inflateReset(&zs_);
   if (zd_ != nullptr) ZSTD_DCtx_reset(zd_, ZSTD_reset_session_only);
   in_.reserve(kInputChunk, 0);
@@ -135,8 +138,21 @@ bool DecodedStream::detect() {
   return true;
 }
 
+void DecodedStream::reset_memory(std::string_view bytes) {
+  reset(-1, -1, Compression::kNone);
+  from_memory_ = true;
+  memory_ = bytes;
+}
+
 size_t DecodedStream::read(char* dst, size_t cap) {
   if (failed_ || done_ || cap == 0) return 0;
+  if (from_memory_) {
+    const size_t n = std::min(cap, memory_.size() - memory_pos_);
+    std::memcpy(dst, memory_.data() + memory_pos_, n);
+    memory_pos_ += n;
+    done_ = n == 0;
+    return n;
+  }
   if (mode_ == Compression::kUnknown && !detect()) return 0;
   size_t n = 0;
   switch (mode_) {

@@ -88,6 +88,9 @@ class DecodedStream {
   // When `copy` is given and the file turns out to be compressed, every
   // decompressed byte is also added to it.
   void reset(int fd, int spool_fd, Compression hint, DecodedCopy* copy = nullptr);
+  // Streams `bytes`, a compressed file's decompressed bytes that an earlier
+  // pass kept (they must outlive the reading), as if decompressing it again.
+  void reset_memory(std::string_view bytes);
   size_t read(char* dst, size_t cap);
   // The copy given to reset() keeps nothing more and frees what it held.
   void drop_copy() {
@@ -96,7 +99,7 @@ class DecodedStream {
 
   bool failed() const { return failed_; }
   // Whether the bytes read so far were decompressed (gzip or zstd).
-  bool compressed() const { return mode_ == Compression::kGzip || mode_ == Compression::kZstd; }
+  bool compressed() const { return from_memory_ || mode_ == Compression::kGzip || mode_ == Compression::kZstd; }
   // A failure that should stop the whole run (the stdin spool cannot be written).
   bool fatal() const { return fatal_; }
   const std::string& error() const { return error_; }
@@ -130,6 +133,10 @@ class DecodedStream {
   bool failed_ = false;
   bool fatal_ = false;
   std::string error_;
+
+  bool from_memory_ = false;  // reset_memory: memory_ is the stream
+  std::string_view memory_;
+  size_t memory_pos_ = 0;
 };
 
 // One line of the decompressed stream: '\n' removed, a trailing '\r' removed.

@@ -13,9 +13,11 @@ text::TokenMode token_mode(const ShingleConfig& config) {
 namespace {
 // line_keys: when given, also the distinct line keys of `original`. may_skip:
 // whether DocumentScratch::skip_shingles is consulted.
+// normalized: scratch.normalized already holds `original`'s normalisation
+// (without offsets).
 void shingle_text(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
                   ProcessedDocument& out, bool with_offsets, std::vector<uint64_t>* line_keys = nullptr,
-                  bool may_skip = false);
+                  bool may_skip = false, bool normalized = false);
 }  // namespace
 
 void process_document(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
@@ -25,19 +27,20 @@ void process_document(std::string_view original, const ShingleConfig& config, Do
   out.shingled = true;
   bool line_keys_pending = scratch.line_keys_wanted;
   if (filter.set && !filter.set->empty()) {
-    // Boilerplate is learned before a set exists, so this is not the main pass,
-    // but dedup sketches every document holding a boilerplate line again (every
-    // book of Project Gutenberg). One normalisation of the whole text gives its
-    // exact hash, every line's key and the normalised content, where strip()
-    // would normalise each line, then the content, then the whole text again.
-    // Its sets go to ProcessedDocument::shingles, never into an offered room.
-    scratch.sort_room = {};
+    // dedup sketches documents with a set either in its main pass (when it
+    // learned the boilerplate first) or again, for those holding a boilerplate
+    // line (every book of Project Gutenberg). One normalisation of the whole
+    // text gives its exact hash, every line's key and the normalised content,
+    // where strip() would normalise each line, then the content, then the
+    // whole text again.
     text::normalize(original, scratch.normalized, false, /*with_line_breaks=*/true);
     if (line_keys_pending) boilerplate::line_keys_of_normalized(scratch.normalized, scratch.line_keys);
     line_keys_pending = false;
     boilerplate::Stripped st = boilerplate::strip_normalized(original, scratch.normalized, *filter.set,
                                                              scratch.normalized_content, filter.examples);
     if (st.boilerplate_lines > 0) {
+      // These sets go to ProcessedDocument::shingles, never into an offered room.
+      scratch.sort_room = {};
       out.boilerplate_fraction = st.fraction();
       // Shingled as shingle_text() shingles a text it has normalised.
       text::shingle_hashes(scratch.normalized_content, token_mode(config), config.ngram, scratch.shingles);
@@ -61,6 +64,11 @@ void process_document(std::string_view original, const ShingleConfig& config, Do
       }
       return;
     }
+    if (!with_offsets) {
+      // No boilerplate line: the normalisation above serves the whole text.
+      shingle_text(original, config, scratch, out, false, nullptr, /*may_skip=*/true, /*normalized=*/true);
+      return;
+    }
   }
   shingle_text(original, config, scratch, out, with_offsets, line_keys_pending ? &scratch.line_keys : nullptr,
                /*may_skip=*/true);
@@ -68,8 +76,9 @@ void process_document(std::string_view original, const ShingleConfig& config, Do
 
 namespace {
 void shingle_text(std::string_view original, const ShingleConfig& config, DocumentScratch& scratch,
-                  ProcessedDocument& out, bool with_offsets, std::vector<uint64_t>* line_keys, bool may_skip) {
-  text::normalize(original, scratch.normalized, with_offsets, /*with_line_breaks=*/line_keys != nullptr);
+                  ProcessedDocument& out, bool with_offsets, std::vector<uint64_t>* line_keys, bool may_skip,
+                  bool normalized) {
+  if (!normalized) text::normalize(original, scratch.normalized, with_offsets, /*with_line_breaks=*/line_keys != nullptr);
   if (line_keys) boilerplate::line_keys_of_normalized(scratch.normalized, *line_keys);
   const std::string& norm = scratch.normalized.text;
   out.exact = core::exact_hash(norm);

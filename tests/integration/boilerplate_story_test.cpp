@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "integration_support.hpp"
 
@@ -136,6 +138,80 @@ TEST_F(TemplatesCorpus, CompressedInputsGiveTheSameOutputsWithOrWithoutTheDecomp
   }
 }
 
+std::string without_runtime(const std::string& summary) { return summary.substr(0, summary.find(",\"runtime\":")); }
+
+// Whether summary.json's runtime says the boilerplate was learned `how` (first, alongside).
+bool learned(const fs::path& summary, std::string_view how) {
+  std::string field = "\"boilerplate_learning\":\"";
+  field.append(how);
+  field.push_back('"');
+  return read_file(summary).find(field) != std::string::npos;
+}
+
+// --boilerplate-learning changes only the speed: learning the lines first, or
+// alongside the main pass and sketching the documents that hold them again,
+// gives the same outputs, with or without a source field, for any thread count,
+// and from compressed inputs read again from the decompressed cache or not.
+TEST_F(TemplatesCorpus, BoilerplateLearnedFirstOrAlongsideGivesTheSameOutputs) {
+  const fs::path corpus = dir_->path() / "corpus";
+  const TempDir t;
+  write_zstd(t / "docs.jsonl.zst", read_file(corpus / "docs.jsonl"));
+  struct Run {
+    std::string name, input, flags, learned;
+  };
+  const std::string plain = q(corpus / "docs.jsonl"), zst = q(t / "docs.jsonl.zst");
+  for (const std::string source : {"", " --source-field source"}) {
+    const std::vector<Run> runs = {
+        {"alongside", plain, "--boilerplate-learning alongside", "alongside"},
+        {"first", plain, "--boilerplate-learning first", "first"},
+        {"first-1", plain, "--boilerplate-learning first --threads 1", "first"},
+        // The main pass reads the decompressed bytes the first pass kept...
+        {"first-zst", zst, "--boilerplate-learning first", "first"},
+        // ... or decompresses again when there is no room to keep them.
+        {"first-zst-uncached", zst, "--boilerplate-learning first --decompressed-cache 0", "first"},
+        {"alongside-zst", zst, "--boilerplate-learning alongside --decompressed-cache 0", "alongside"},
+        // 800 records: too few to sample, so auto learns alongside.
+        {"auto", plain, "", "alongside"},
+    };
+    for (const Run& run : runs) {
+      auto r = run_doppel("dedup " + run.input + " -o " + q(t / run.name) + " -q " + run.flags + source);
+      ASSERT_EQ(r.exit_code, 0) << run.name << ": " << r.err;
+      EXPECT_TRUE(learned(t / run.name / "summary.json", run.learned)) << run.name;
+    }
+    ASSERT_NE(parse_json_row(read_file(t / "alongside/summary.json")).at("boilerplate_lines"), "0");
+    for (const char* name : {"clusters.jsonl", "pairs.jsonl", "kept.jsonl", "boilerplate.jsonl", "rejected.jsonl"}) {
+      const std::string ref = read_file(t / "alongside" / name);
+      EXPECT_FALSE(std::string(name) != "rejected.jsonl" && ref.empty()) << name;
+      for (size_t i = 1; i < runs.size(); ++i) {
+        EXPECT_EQ(read_file(t / runs[i].name / name), ref) << runs[i].name << " " << name << source;
+      }
+    }
+    const std::string ref = without_runtime(read_file(t / "alongside/summary.json"));
+    for (size_t i = 1; i < runs.size(); ++i) {
+      EXPECT_EQ(without_runtime(read_file(t / runs[i].name / "summary.json")), ref) << runs[i].name << source;
+    }
+  }
+}
+
+// With --boilerplate-learning auto, the first records decide: a corpus past the
+// sample's 5,000 records in which every document holds template lines is
+// learned first, and one without boilerplate alongside.
+TEST(Boilerplate, AutoLearnsFirstWhenTheFirstRecordsAreFullOfBoilerplate) {
+  const TempDir t;
+  auto g = run_command(shell_quote(DOPPEL_GEN_CORPUS_PATH) + " --scenario templates --docs 5200 --seed 4 --out " +
+                       q(t / "templates"));
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  auto r = run_doppel("dedup " + q(t / "templates/docs.jsonl") + " -o " + q(t / "out") + " -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(learned(t / "out/summary.json", "first"));
+
+  g = run_command(shell_quote(DOPPEL_GEN_CORPUS_PATH) + " --docs 5200 --seed 4 --out " + q(t / "copies"));
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  r = run_doppel("dedup " + q(t / "copies/docs.jsonl") + " -o " + q(t / "out2") + " -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(learned(t / "out2/summary.json", "alongside"));
+}
+
 TEST(Boilerplate, DocumentsMadeOnlyOfBoilerplateAreStillMatched) {
   TempDir t;
   std::string tmpl = "Home | News | Sport | Weather\nSubscribe to our newsletter for the daily briefing\n";
@@ -163,6 +239,19 @@ TEST(Boilerplate, DocumentsMadeOnlyOfBoilerplateAreStillMatched) {
                        q(t / "stdin") + " -q");
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_EQ(read_file(t / "stdin/clusters.jsonl"), read_file(t / "out/clusters.jsonl"));
+
+  // Learned first, the documents made only of boilerplate come out the same.
+  r = run_doppel("dedup " + q(t / "in.jsonl") + " -o " + q(t / "first") + " -q --boilerplate-learning first");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"clusters.jsonl", "pairs.jsonl", "boilerplate.jsonl"}) {
+    EXPECT_EQ(read_file(t / "first" / name), read_file(t / "out" / name)) << name;
+  }
+  // stdin is read by the main pass first, whatever the flag says.
+  s = run_command("cat " + q(t / "in.jsonl") + " | " + shell_quote(DOPPEL_CLI_PATH) + " dedup - -o " +
+                  q(t / "stdin-first") + " -q --boilerplate-learning first");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(read_file(t / "stdin-first/clusters.jsonl"), read_file(t / "out/clusters.jsonl"));
+  EXPECT_TRUE(learned(t / "stdin-first/summary.json", "alongside"));
 }
 
 TEST(Story, SeedArticlesAreOneStoryWithTheCopyInside) {
