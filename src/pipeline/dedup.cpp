@@ -194,6 +194,11 @@ class DedupRun {
   SketchedDoc sketch_document(std::string_view text, WorkerScratch& w, std::span<uint64_t> keys,
                               std::vector<std::pair<uint64_t, std::string>>* boilerplate_examples,
                               std::span<uint64_t> reuse = {});
+  // The key of a record's --source-field value, when there is one.
+  std::optional<uint64_t> source_of(const io::Record& r) const;
+  boilerplate::Options boilerplate_options() const {
+    return {opt_.boilerplate_min_docs, opt_.boilerplate_min_source_docs};
+  }
   bool boilerplate_first();
   Status learn_boilerplate_first();
   Status boilerplate_pass();
@@ -506,12 +511,7 @@ Status DedupRun::accept_batch(BatchWork& work) {
     io::Record& r = records[i];
     if (!work.line_keys.empty()) {
       // Every record counts, as a document of its own, even one rejected below.
-      std::optional<uint64_t> source;
-      if (source_field_index_ >= 0) {
-        const auto& f = r.fields[static_cast<size_t>(source_field_index_)];
-        if (f) source = boilerplate::source_key(f->text);
-      }
-      line_stats_.add(work.line_keys[i], source);
+      line_stats_.add(work.line_keys[i], source_of(r));
     }
     SketchedDoc& processed = work.processed[i];
     const std::string& file = inputs_->files()[r.pos.file_index].display;
@@ -567,6 +567,19 @@ Status DedupRun::accept_batch(BatchWork& work) {
   return Status::ok();
 }
 
+std::optional<uint64_t> DedupRun::source_of(const io::Record& r) const {
+  if (source_field_index_ < 0) return std::nullopt;
+  const auto& f = r.fields[static_cast<size_t>(source_field_index_)];
+  return f ? std::optional<uint64_t>(boilerplate::source_key(f->text)) : std::nullopt;
+}
+
+// A text's distinct line keys, read off one normalisation of it (as the main
+// pass's process_document reads them), for the passes that want only the keys.
+void key_lines(std::string_view text, text::NormalizedText& normalized, std::vector<uint64_t>& keys) {
+  text::normalize(text, normalized, false, /*with_line_breaks=*/true);
+  boilerplate::line_keys_of_normalized(normalized, keys);
+}
+
 bool DedupRun::boilerplate_first() {
   if (opt_.boilerplate != BoilerplateMode::kAuto) return false;
   // stdin is spooled by the pass that reads it first; that must be the main one.
@@ -595,14 +608,8 @@ bool DedupRun::boilerplate_first() {
   (void)inputs_->for_each(
       [&](io::Record&& r) {
         keys.emplace_back();
-        text::normalize(r.text, normalized, false, /*with_line_breaks=*/true);
-        boilerplate::line_keys_of_normalized(normalized, keys.back());
-        std::optional<uint64_t> source;
-        if (source_field_index_ >= 0) {
-          const auto& f = r.fields[static_cast<size_t>(source_field_index_)];
-          if (f) source = boilerplate::source_key(f->text);
-        }
-        stats.add(keys.back(), source);
+        key_lines(r.text, normalized, keys.back());
+        stats.add(keys.back(), source_of(r));
         sizes.push_back(r.text.size());
         bytes += r.text.size();
         full = keys.size() >= kSampleRecords || bytes >= kSampleBytes;
@@ -613,7 +620,7 @@ bool DedupRun::boilerplate_first() {
   // A failed walk is the main pass's to report, and without a full sample the
   // input is small: either way is cheap then.
   if (!full) return false;
-  const boilerplate::BoilerplateSet set = stats.finish({opt_.boilerplate_min_docs, opt_.boilerplate_min_source_docs});
+  const boilerplate::BoilerplateSet set = stats.finish(boilerplate_options());
   uint64_t holding = 0;
   for (size_t i = 0; i < keys.size(); ++i) {
     if (std::any_of(keys[i].begin(), keys[i].end(), [&](uint64_t k) { return set.contains(k); })) holding += sizes[i];
@@ -629,27 +636,19 @@ Status DedupRun::learn_boilerplate_first() {
     work.line_keys.resize(records.size());
     tbb::parallel_for(tbb::blocked_range<size_t>(0, records.size()), [&](const tbb::blocked_range<size_t>& r) {
       text::NormalizedText& normalized = scratch_.local().document.normalized;
-      for (size_t i = r.begin(); i != r.end(); ++i) {
-        text::normalize(records[i].text, normalized, false, /*with_line_breaks=*/true);
-        boilerplate::line_keys_of_normalized(normalized, work.line_keys[i]);
-      }
+      for (size_t i = r.begin(); i != r.end(); ++i) key_lines(records[i].text, normalized, work.line_keys[i]);
     });
   };
   // Counted as accept_batch counts them: every record, in input order. The
   // problems are the main pass's to report.
   auto count = [&](LineWork& work) -> Status {
     for (size_t i = 0; i < work.batch.records.size(); ++i) {
-      std::optional<uint64_t> source;
-      if (source_field_index_ >= 0) {
-        const auto& f = work.batch.records[i].fields[static_cast<size_t>(source_field_index_)];
-        if (f) source = boilerplate::source_key(f->text);
-      }
-      line_stats_.add(work.line_keys[i], source);
+      line_stats_.add(work.line_keys[i], source_of(work.batch.records[i]));
     }
     return Status::ok();
   };
   DOPPEL_TRY(run_batches<LineWork>(feed, worker_threads(), [](LineWork&) {}, process, count));
-  boilerplate_ = line_stats_.finish({opt_.boilerplate_min_docs, opt_.boilerplate_min_source_docs});
+  boilerplate_ = line_stats_.finish(boilerplate_options());
   boilerplate_learned_first_ = true;
   return Status::ok();
 }
@@ -666,7 +665,7 @@ void DedupRun::add_boilerplate_examples(std::vector<std::pair<uint64_t, std::str
 
 Status DedupRun::boilerplate_pass() {
   if (boilerplate_learned_first_) return Status::ok();  // the main pass stripped it already
-  boilerplate_ = line_stats_.finish({opt_.boilerplate_min_docs, opt_.boilerplate_min_source_docs});
+  boilerplate_ = line_stats_.finish(boilerplate_options());
   // The documents holding a boilerplate line: their sets must leave those lines out.
   std::vector<uint32_t> wanted;
   if (!boilerplate_.empty()) {
