@@ -113,6 +113,18 @@ gen="$build/tools/gen-corpus"
 replicator="$build/bench/doppel-replicate"
 for b in "$doppel" "$floors"; do [ -x "$b" ] || { echo "run.sh: $b is missing (build first)" >&2; exit 2; }; done
 
+# cached_corpus DIR WHAT TOOL ARGS...: unless DIR/docs.jsonl exists, runs
+# TOOL --out DIR.tmp ARGS (WHAT names the work in the log), then moves DIR.tmp to DIR.
+cached_corpus() {
+  local dir="$1" what="$2" tool="$3"; shift 3
+  [ ! -s "$dir/docs.jsonl" ] || return 0
+  [ -x "$tool" ] || { echo "run.sh: $tool is missing (build first)" >&2; exit 2; }
+  log "$what in $dir (once; reused afterwards)"
+  mkdir -p "$(dirname "$dir")"
+  "$tool" --out "$dir.tmp" "$@" >&2
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+}
+
 if ((replicate)) && ((${#corpora[@]} > 0)); then
   echo "run.sh: --corpus and --replicate exclude each other (see --help)" >&2; exit 2
 fi
@@ -127,22 +139,14 @@ if ((replicate)); then
   else
     corpus_dir="$cache/replicated-$(printf '%s\n' "${replicate_from[@]}" | md5sum | cut -c1-8)-${gen_mb}mb-seed1"
   fi
-  if [ ! -s "$corpus_dir/docs.jsonl" ]; then
-    log "replicating ${replicate_from[*]} to ${gen_mb} MB in $corpus_dir (once; reused afterwards)"
-    "$replicator" --out "$corpus_dir.tmp" --target-mb "$gen_mb" --seed 1 "${replicate_from[@]}" >&2
-    rm -rf "$corpus_dir" && mv "$corpus_dir.tmp" "$corpus_dir"
-  fi
+  cached_corpus "$corpus_dir" "replicating ${replicate_from[*]} to ${gen_mb} MB" "$replicator" \
+    --target-mb "$gen_mb" --seed 1 "${replicate_from[@]}"
   corpora=("$corpus_dir/docs.jsonl")
   [ -n "$label" ] || label="$(basename "$corpus_dir" -seed1)"
 fi
 if ((${#corpora[@]} == 0)); then
   corpus_dir="$cache/gen-${gen_mb}mb-seed1"
-  if [ ! -s "$corpus_dir/docs.jsonl" ]; then
-    log "generating a ${gen_mb} MB corpus in $corpus_dir (once; reused afterwards)"
-    mkdir -p "$cache"
-    "$gen" --out "$corpus_dir.tmp" --target-mb "$gen_mb" --seed 1 >&2
-    rm -rf "$corpus_dir" && mv "$corpus_dir.tmp" "$corpus_dir"
-  fi
+  cached_corpus "$corpus_dir" "generating a ${gen_mb} MB corpus" "$gen" --target-mb "$gen_mb" --seed 1
   corpora=("$corpus_dir/docs.jsonl")
   [ -n "$label" ] || label="gen-${gen_mb}mb"
 fi
