@@ -431,20 +431,20 @@ int main(int argc, char** argv) {
       uint64_t state = mix(o.seed, round, i);
       size_t words = 0;
       if (o.plant_every > 0 && splitmix(state) % o.plant_every == 0 && (words = count_words(text)) >= 10) {
+        static constexpr const char* kKinds[] = {"exact", "near", "contained"};
         int kind = static_cast<int>(below(state, 3));
         if (kind == 2 && words < 300) kind = 1;
         if (kind == 1 && words < 60) kind = 0;
-        Plant p{fmt::format("{}~{}", id, kind == 0 ? "exact" : kind == 1 ? "near" : "contained"), id,
-                kind == 0 ? "exact" : kind == 1 ? "near" : "contained", {}, i + plant_delay};
+        std::string body;
         if (kind == 2) {
           std::string other;
           map_words(vocab, round > 0 ? &perm : nullptr, sources[(i + 1 + below(state, n)) % n].text, other);
-          p.text = plant_contained(text, other, state);
-          if (p.text.empty()) kind = 1, p.kind = "near", p.id = id + "~near";
+          body = plant_contained(text, other, state);
+          if (body.empty()) kind = 1;
         }
-        if (kind == 1) p.text = plant_near(vocab, text, words, state);
-        if (kind == 0) p.text = plant_exact(text, state);
-        pending.push_back(std::move(p));
+        if (kind == 1) body = plant_near(vocab, text, words, state);
+        if (kind == 0) body = plant_exact(text, state);
+        pending.push_back({fmt::format("{}~{}", id, kKinds[kind]), id, kKinds[kind], std::move(body), i + plant_delay});
       }
       while (!pending.empty() && pending.front().due <= i) {
         write_plant(pending.front());
